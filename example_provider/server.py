@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from starlette.types import ASGIApp
+
+LOOPBACK = "127.0.0.1"
+
+
+class ServerDidNotStart(RuntimeError):
+    """The server in the background thread did not come up."""
+
+
+def free_port() -> int:
+    """A port on the loopback interface that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_server(app: ASGIApp, *, port: int = 0, timeout: float = 10.0) -> Iterator[str]:
+    """Serve an app with uvicorn in a thread on loopback; yield its base URL, then shut it down."""
+    config = uvicorn.Config(app, host=LOOPBACK, port=port or free_port(), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise ServerDidNotStart(f"the app did not start on {LOOPBACK}:{config.port}")
+            time.sleep(0.005)
+        yield f"http://{LOOPBACK}:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)

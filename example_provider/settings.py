@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from attrs import field, frozen
+from dotenv import dotenv_values
+
+DEFAULT_PROVIDER_NAME = "pactflow-example-provider-python"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the pipeline cannot use."""
+
+
+def _git(*args: str) -> str | None:
+    """A line of git's answer, or None outside a checkout."""
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return None
+    answer = done.stdout.strip()
+    return answer if done.returncode == 0 and answer else None
+
+
+def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> dict[str, str]:
+    """The environment over the values of a `.env` file: a variable already set wins."""
+    from_file = {key: value for key, value in dotenv_values(dotenv_path).items() if value is not None}
+    return {**from_file, **(os.environ if environ is None else environ)}
+
+
+@frozen
+class Settings:
+    """Every value the service's pipeline reads from the environment or `.env`, read once."""
+
+    provider_name: str = DEFAULT_PROVIDER_NAME
+    broker_url: str | None = None
+    broker_token: str | None = field(default=None, repr=False)
+    broker_username: str | None = None
+    broker_password: str | None = field(default=None, repr=False)
+    publish_results: bool = False
+    provider_version: str | None = None
+    provider_branch: str | None = None
+    build_url: str | None = None
+    pact_url: str | None = None
+    pact_dir: Path = Path("pacts")
+    environment: str = "production"
+    main_branch: str = "master"
+    include_wip_since: str = "2020-01-01"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
+        """Read the settings from the environment, falling back to `.env`, then to git."""
+        env = {key: value for key, value in read_environment(environ, dotenv_path).items() if value != ""}
+        version = env.get("GIT_COMMIT") or env.get("TRAVIS_COMMIT")
+        branch = env.get("GIT_BRANCH") or env.get("TRAVIS_BRANCH")
+        return cls(
+            provider_name=env.get("PACT_PROVIDER_NAME", DEFAULT_PROVIDER_NAME),
+            broker_url=env.get("PACT_BROKER_BASE_URL"),
+            broker_token=env.get("PACT_BROKER_TOKEN"),
+            broker_username=env.get("PACT_BROKER_USERNAME"),
+            broker_password=env.get("PACT_BROKER_PASSWORD"),
+            publish_results=env.get("PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", "").lower() in TRUE_WORDS,
+            provider_version=version or _git("rev-parse", "HEAD"),
+            provider_branch=branch or _git("rev-parse", "--abbrev-ref", "HEAD"),
+            build_url=env.get("TRAVIS_BUILD_WEB_URL") or env.get("BUILD_URL"),
+            pact_url=env.get("PACT_URL"),
+            pact_dir=Path(env.get("PACT_DIR", "pacts")),
+            environment=env.get("DEPLOY_ENVIRONMENT", "production"),
+            main_branch=env.get("MAIN_BRANCH", "master"),
+            include_wip_since=env.get("PACT_INCLUDE_WIP_SINCE", "2020-01-01"),
+        )
+
+    @property
+    def has_broker(self) -> bool:
+        """Whether a broker is configured at all."""
+        return self.broker_url is not None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credential values, so output can be scrubbed of them."""
+        return tuple(value for value in (self.broker_token, self.broker_password) if value)

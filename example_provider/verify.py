@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import evolve, frozen
+
+from example_provider.server import running_server
+from example_provider.settings import Settings
+
+os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+
+from pact import Verifier  # noqa: E402  (the telemetry switch must be set before pact loads)
+
+from states import create_verification_app  # noqa: E402
+
+
+class VerificationError(Exception):
+    """The verification could not run; the message is one line for a person."""
+
+
+@frozen
+class Interaction:
+    """The verdict on one interaction of one pact."""
+
+    consumer: str
+    description: str
+    states: tuple[str, ...]
+    passed: bool
+    pending: bool
+    mismatch: str = ""
+
+
+class PublishWatch(logging.Handler):
+    """Collects the verifier's errors about publishing, which it does not raise."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "publish" in message.lower() or "verification result" in message.lower():
+            self.errors.append(message)
+
+
+@frozen
+class Outcome:
+    """What one verification run found."""
+
+    interactions: tuple[Interaction, ...]
+    errors: tuple[str, ...] = ()
+    refused_states: tuple[dict[str, Any], ...] = ()
+    publish_errors: tuple[str, ...] = ()
+    published: bool = False
+
+    @property
+    def failed(self) -> list[Interaction]:
+        """Failed interactions that count: a pending pact's failures do not fail the build."""
+        return [item for item in self.interactions if not item.passed and not item.pending]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run passed: nothing failed, nothing broke, every result that was due got published."""
+        return not (self.failed or self.errors or self.publish_errors) and bool(self.interactions)
+
+
+def check_pact_file(path: Path) -> None:
+    """Refuse a local pact that is missing or is not a pact document, in one line."""
+    if not path.is_file():
+        raise VerificationError(f"pact file not found: {path}")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise VerificationError(f"pact file {path} is not valid JSON: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("interactions", document.get("messages")), list):
+        raise VerificationError(f"pact file {path} is not a pact: it has no list of interactions")
+
+
+def local_sources(settings: Settings) -> list[str]:
+    """The pact files to verify offline: PACT_URL when it is a file, else every pact in the pact folder."""
+    if settings.pact_url and "://" not in settings.pact_url:
+        paths = [Path(settings.pact_url)]
+    else:
+        if not settings.pact_dir.is_dir():
+            raise VerificationError(f"pact folder not found: {settings.pact_dir}")
+        paths = sorted(settings.pact_dir.glob("*.json"))
+        if not paths:
+            raise VerificationError(f"no pact files (*.json) in {settings.pact_dir}")
+    for path in paths:
+        check_pact_file(path)
+    return [str(path) for path in paths]
+
+
+def _auth(settings: Settings) -> dict[str, str]:
+    """The broker credentials as the verifier takes them."""
+    if settings.broker_token:
+        return {"token": settings.broker_token}
+    if settings.broker_username:
+        return {"username": settings.broker_username, "password": settings.broker_password or ""}
+    return {}
+
+
+def configure(verifier: Verifier, settings: Settings, publish: bool) -> Verifier:
+    """Point the verifier at its pacts: one PACT_URL, the broker's selection, or local files."""
+    if settings.pact_url and "://" in settings.pact_url:
+        verifier.add_source(settings.pact_url, **_auth(settings))
+    elif settings.has_broker and not settings.pact_url:
+        selection = verifier.broker_source(settings.broker_url, selector=True, use_env=False, **_auth(settings))
+        selection.consumer_version(main_branch=True).consumer_version(deployed_or_released=True)
+        if settings.provider_branch:
+            selection.consumer_version(matching_branch=True).provider_branch(settings.provider_branch)
+        selection.include_pending().include_wip_since(settings.include_wip_since).build()
+    else:
+        for source in local_sources(settings):
+            verifier.add_source(source)
+    if publish:
+        if not settings.provider_version:
+            raise VerificationError("cannot publish verification results without a provider version: set GIT_COMMIT")
+        verifier.set_publish_options(
+            version=settings.provider_version, url=settings.build_url, branch=settings.provider_branch
+        )
+    return verifier
+
+
+def describe_mismatch(mismatch: dict[str, Any] | None) -> str:
+    """A verifier mismatch as one readable line."""
+    if not mismatch:
+        return ""
+    if mismatch.get("type") == "mismatches":
+        return "; ".join(str(item.get("mismatch", item)) for item in mismatch.get("mismatches", []))
+    return str(mismatch.get("message", mismatch))
+
+
+def _interactions(results: dict[str, Any]) -> tuple[Interaction, ...]:
+    return tuple(
+        Interaction(
+            consumer=item.get("consumer", ""),
+            description=item.get("description", ""),
+            states=tuple(item.get("providerStates") or ()),
+            passed=item.get("result") == "OK",
+            pending=bool(item.get("pending")),
+            mismatch=describe_mismatch(item.get("mismatch")),
+        )
+        for item in results.get("interactionResults", [])
+    )
+
+
+def _errors(results: dict[str, Any]) -> tuple[str, ...]:
+    """The verifier's errors that belong to no interaction, such as a pact that could not be fetched."""
+    of_interactions = [item.get("mismatch") for item in results.get("interactionResults", [])]
+    return tuple(
+        describe_mismatch(error.get("mismatch"))
+        for error in results.get("errors", [])
+        if error.get("mismatch") not in of_interactions
+    )
+
+
+def run(settings: Settings, *, publish: bool = False) -> Outcome:
+    """Serve the verification app on loopback and replay the pacts against it."""
+    app = create_verification_app()
+    watch = PublishWatch()
+    pact_logger = logging.getLogger("pact.ffi")
+    with running_server(app) as base_url:
+        verifier = Verifier(settings.provider_name, host="127.0.0.1").add_transport(url=base_url)
+        verifier.set_coloured_output(enabled=sys.stdout.isatty())
+        verifier.state_handler(base_url + app.state.states_path, teardown=True, body=True)
+        configure(verifier, settings, publish)
+        pact_logger.addHandler(watch)
+        try:
+            verifier.verify()
+        except RuntimeError:
+            pass  # the results below say what failed
+        finally:
+            pact_logger.removeHandler(watch)
+    results = verifier.results
+    return Outcome(
+        interactions=_interactions(results),
+        errors=_errors(results),
+        refused_states=tuple(app.state.provider_states.refused),
+        publish_errors=tuple(watch.errors),
+        published=publish and not watch.errors,
+    )
+
+
+def report(outcome: Outcome) -> str:
+    """The closing summary: one line per interaction, then the verdict."""
+    lines = ["", "Summary:"]
+    for item in outcome.interactions:
+        verdict = "passed" if item.passed else ("failed (pending, not counted)" if item.pending else "FAILED")
+        given = f" given {', '.join(item.states)}" if item.states else ""
+        lines.append(f"  {verdict:>6}  {item.consumer}: {item.description}{given}")
+        if item.mismatch:
+            lines.append(f"          {item.mismatch}")
+    for refusal in outcome.refused_states:
+        known = f"; known states: {'; '.join(refusal['known'])}" if "known" in refusal else ""
+        lines.append(f"  provider state refused: {refusal['error']}{known}")
+    lines.extend(f"  error: {error}" for error in outcome.errors)
+    lines.extend(f"  publishing the results failed: {error}" for error in outcome.publish_errors)
+    passed = sum(item.passed for item in outcome.interactions)
+    lines.append(f"verification: {passed} passed, {len(outcome.interactions) - passed} failed")
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m example_provider.verify", description="Verify the provider against its consumers' pacts."
+    )
+    parser.add_argument("--pact-url", help="verify only this pact (a file or an http(s) URL); default: PACT_URL")
+    parser.add_argument("--pact-dir", type=Path, help="the folder of local pacts; default: PACT_DIR or pacts/")
+    parser.add_argument("--publish", action="store_true", default=None, help="publish the results to the broker")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Verify, print the result, and answer the exit code."""
+    args = parse_args(argv)
+    settings = Settings.from_env()
+    if args.pact_url or args.pact_dir:
+        settings = evolve(
+            settings, pact_url=args.pact_url or settings.pact_url, pact_dir=args.pact_dir or settings.pact_dir
+        )
+    publish = settings.publish_results if args.publish is None else args.publish
+    try:
+        outcome = run(settings, publish=publish)
+    except VerificationError as error:
+        print(f"verify: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("verify: interrupted; the provider was shut down", file=sys.stderr)
+        return 130
+    print(report(outcome))
+    if not outcome.interactions and not outcome.errors:
+        print("verify: no interactions were verified", file=sys.stderr)
+    return 0 if outcome.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

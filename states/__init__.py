@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from states.app import create_verification_app
+from states.machine import ProviderStates
+from states.products import registry
+from states.registry import ProviderState, StateRegistry, UnknownState
+
+__all__ = [
+    "ProviderState",
+    "ProviderStates",
+    "StateRegistry",
+    "UnknownState",
+    "create_verification_app",
+    "registry",
+]

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from example_provider.app import JSONResponse
+from example_provider.store import InvalidProduct
+from states.machine import ProviderStates
+from states.registry import UnknownState
+
+ACTIONS = ("setup", "teardown")
+
+
+class BadStateRequest(ValueError):
+    """A states request that cannot be understood."""
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def private_path() -> str:
+    """A fresh, unguessable path for the states endpoint of one verification run."""
+    return f"/_pact/provider-states/{secrets.token_urlsafe(24)}"
+
+
+def _refuse_browsers(request: Request) -> None:
+    """Only a JSON POST with no foreign Origin may drive the states: a web page cannot."""
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin is not None and origin != own:
+        raise BadStateRequest(f"requests from origin {origin!r} are refused", 403)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BadStateRequest("the states endpoint takes application/json only", 415)
+
+
+def _parse(body: bytes) -> tuple[str, str, dict[str, Any]]:
+    """The state, action and params of a states request body."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadStateRequest("the body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise BadStateRequest("the body must be a JSON object")
+    state = payload.get("state")
+    if not isinstance(state, str):
+        raise BadStateRequest('"state" must be given as a string')
+    action = payload.get("action", "setup")
+    if action not in ACTIONS:
+        raise BadStateRequest(f'"action" must be one of {", ".join(ACTIONS)}, got {action!r}')
+    params = payload.get("params")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise BadStateRequest('"params" must be a JSON object')
+    return state, action, params
+
+
+async def change_state(request: Request) -> JSONResponse:
+    """Set up or tear down a provider state.
+
+    The verifier POSTs `{"state": "...", "action": "setup" | "teardown", "params": {...}}`.
+    A setup answers the values it produced, for provider-state injected values; a
+    teardown returns the store to its baseline. The empty state is the generic call and
+    does nothing. Errors answer 4xx with `{"error": ...}`; an unknown state also lists
+    the known patterns.
+    """
+    machine: ProviderStates = request.app.state.provider_states
+    try:
+        _refuse_browsers(request)
+        state, action, params = _parse(await request.body())
+        if action == "setup":
+            return JSONResponse(machine.setup(state, params))
+        return JSONResponse(machine.teardown(state))
+    except BadStateRequest as error:
+        refusal, status = {"error": str(error)}, error.status_code
+    except UnknownState as error:
+        refusal, status = {"error": str(error), "state": error.name, "known": error.known}, 400
+    except InvalidProduct as error:
+        refusal, status = {"error": f"invalid values for the state: {error}", "state": state}, 400
+    machine.refused.append(refusal)
+    return JSONResponse(refusal, status_code=status)
+
+
+def states_route(path: str) -> Route:
+    """The private route that drives the provider states; only a verification app has it."""
+    return Route(path, change_state, methods=["POST"])

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import define, field, frozen
+
+from example_provider.store import ProductStore
+
+Transition = Callable[[ProductStore, Mapping[str, Any]], dict[str, Any]]
+
+_PLACEHOLDER = re.compile(r"\\\{(\w+)\\\}")
+
+
+class UnknownState(LookupError):
+    """No declared provider state matches a name."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown provider state {name!r}")
+        self.name = name
+        self.known = known
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """Turn "a product with ID {id} exists" into a regex with a named group per placeholder."""
+    return re.compile(_PLACEHOLDER.sub(r"(?P<\1>.+?)", re.escape(pattern)) + r"\Z")
+
+
+@frozen
+class ProviderState:
+    """A declared provider state: a name pattern and the transition it makes on the store."""
+
+    pattern: str
+    transition: Transition
+    regex: re.Pattern[str] = field(init=False, eq=False, repr=False)
+
+    @regex.default
+    def _regex(self) -> re.Pattern[str]:
+        return _compile(self.pattern)
+
+    def match(self, name: str) -> dict[str, str] | None:
+        """The values named in the pattern, parsed out of a state name, or None."""
+        found = self.regex.match(name)
+        return found.groupdict() if found else None
+
+
+@define
+class StateRegistry:
+    """The declared provider states, found by name."""
+
+    states: list[ProviderState] = field(factory=list)
+
+    def state(self, pattern: str) -> Callable[[Transition], Transition]:
+        """Declare the decorated function as the transition of the state named by `pattern`."""
+
+        def declare(transition: Transition) -> Transition:
+            if pattern in self.patterns:
+                raise ValueError(f"provider state {pattern!r} is declared twice")
+            self.states.append(ProviderState(pattern, transition))
+            return transition
+
+        return declare
+
+    @property
+    def patterns(self) -> list[str]:
+        """The name patterns of every declared state."""
+        return [state.pattern for state in self.states]
+
+    def find(self, name: str) -> tuple[ProviderState, dict[str, str]]:
+        """The state a name refers to and the values parsed out of it."""
+        for state in self.states:
+            values = state.match(name)
+            if values is not None:
+                return state, values
+        raise UnknownState(name, self.patterns)

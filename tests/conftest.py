@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from example_provider.app import create_app
+from example_provider.store import ProductStore
+from states import create_verification_app
+
+
+PIPELINE_VARIABLES = (
+    "PACT_BROKER_BASE_URL",
+    "PACT_BROKER_TOKEN",
+    "PACT_BROKER_USERNAME",
+    "PACT_BROKER_PASSWORD",
+    "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS",
+    "PACT_URL",
+    "PACT_DIR",
+    "PACT_PROVIDER_NAME",
+    "GIT_COMMIT",
+    "GIT_BRANCH",
+    "TRAVIS_COMMIT",
+    "TRAVIS_BRANCH",
+    "TRAVIS_BUILD_WEB_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's broker settings or `.env`: each runs in an empty folder."""
+    for name in PIPELINE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def store() -> ProductStore:
+    return ProductStore.with_baseline()
+
+
+@pytest.fixture
+def client(store: ProductStore) -> Iterator[TestClient]:
+    with TestClient(create_app(store)) as client:
+        yield client
+
+
+@pytest.fixture
+def states_client(store: ProductStore) -> Iterator[TestClient]:
+    """A client of the verification app, whose states path is on `client.app.state.states_path`."""
+    with TestClient(create_verification_app(store)) as client:
+        yield client

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from example_provider.verify import main
+
+PACTS = Path(__file__).resolve().parent.parent / "pacts"
+
+
+def pact(*interactions: dict[str, object], consumer: str = "test-consumer") -> dict[str, object]:
+    return {
+        "consumer": {"name": consumer},
+        "provider": {"name": "pactflow-example-provider-python"},
+        "interactions": list(interactions),
+        "metadata": {"pactSpecification": {"version": "3.0.0"}},
+    }
+
+
+def interaction(description: str, path: str, status: int, body: object = None, states: list[str] = ()) -> dict[str, object]:  # type: ignore[assignment]
+    response: dict[str, object] = {"status": status}
+    if body is not None:
+        response["body"] = body
+    return {
+        "description": description,
+        "providerStates": [{"name": name} for name in states],
+        "request": {"method": "GET", "path": path},
+        "response": response,
+    }
+
+
+def write(folder: Path, name: str, document: object) -> Path:
+    path = folder / name
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    return path
+
+
+def test_every_pact_in_pacts_passes(capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["--pact-dir", str(PACTS)]) == 0
+    out = capfd.readouterr().out
+    assert "FAILED" not in out
+    assert " 0 failed" in out
+    assert "pactflow-example-consumer: a request to get all products given products exist" in out
+
+
+def test_an_unsatisfied_pact_fails_with_the_mismatch(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    wrong = interaction("a product with the wrong name", "/product/10", 200, {"id": "10", "type": "CREDIT_CARD", "name": "Wrong"}, ["a product with ID 10 exists"])
+    right = interaction("a missing product", "/product/404", 404)
+    path = write(tmp_path, "wrong.json", pact(wrong, right))
+    assert main(["--pact-url", str(path)]) == 1
+    out = capfd.readouterr().out
+    assert "FAILED  test-consumer: a product with the wrong name" in out
+    assert "to be equal to 'Wrong'" in out
+    assert "1 passed, 1 failed" in out
+
+
+def test_an_unknown_state_fails_naming_the_known_states(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "unknown.json", pact(interaction("a gadget", "/products", 200, [], ["a gadget exists"])))
+    assert main(["--pact-url", str(path)]) == 1
+    out = capfd.readouterr().out
+    assert "unknown provider state 'a gadget exists'" in out
+    assert "known states: a product with ID {id} exists" in out
+
+
+def test_state_changes_do_not_leak_between_interactions(tmp_path: Path) -> None:
+    emptied = interaction("after emptying", "/products", 200, [], ["no products exist"])
+    baseline = interaction("with no state", "/product/09", 200, {"id": "09", "type": "CREDIT_CARD", "name": "Gem Visa"})
+    removed = interaction("after removing", "/product/09", 404, None, ["a product with ID 09 does not exist"])
+    path = write(tmp_path, "leak.json", pact(emptied, removed, baseline))
+    assert main(["--pact-url", str(path)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(None, "pact file not found"), ("{not json", "is not valid JSON"), ('{"consumer": {}}', "is not a pact")],
+)
+def test_a_missing_or_broken_pact_file_is_one_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], content: str | None, problem: str
+) -> None:
+    path = tmp_path / "broken.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["--pact-url", str(path)]) == 2
+    captured = capfd.readouterr()
+    assert problem in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_an_empty_pact_folder_is_an_error(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["--pact-dir", str(tmp_path)]) == 2
+    assert "no pact files" in capfd.readouterr().err
+
+
+@pytest.fixture
+def pact_server(tmp_path: Path) -> Iterator[str]:
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_pact_url_over_http(tmp_path: Path, pact_server: str, capfd: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "remote.json", pact(interaction("all products", "/products", 200, None, ["products exist"])))
+    assert main(["--pact-url", f"{pact_server}/remote.json"]) == 0
+    assert main(["--pact-url", f"{pact_server}/absent.json"]) == 1
+    assert "Failed to load pact" in capfd.readouterr().out
