@@ -7,7 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test verify verify_pact ci clean
+PIPELINE := $(BIN)/python -m example_provider.pipeline
+
+.PHONY: help install test verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy deploy_app \
+        record_deployment create_or_update_travis_webhook test_travis_webhook create_travis_token_secret clean
 
 help: ## List the targets
 	@grep -E '^[a-z_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-30s %s\n", $$1, $$2}'
@@ -31,7 +34,36 @@ verify_pact: $(STAMP) ## Verify one pact: make verify_pact PACT_URL=<file or URL
 	@test -n "$(PACT_URL)" || { echo "verify_pact needs PACT_URL=<pact file or URL>"; exit 2; }
 	PACT_URL='$(PACT_URL)' $(BIN)/python -m example_provider.verify
 
-ci: test verify ## The main job: tests, then verification
+pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/ with pact-python's consumer DSL
+	$(BIN)/python pacts/generate.py
+
+ci: test ## The main job: tests, verification, can-i-deploy, deploy from the main line (webhook mode with PACT_URL)
+	$(PIPELINE) ci
+
+ci_webhook: $(STAMP) ## The webhook build: verify only PACT_URL and publish the result
+	$(PIPELINE) ci-webhook
+
+fake_ci: ## Run `make ci` here as if on Travis: CI=true, a unique version, this branch, results published
+	CI=true GIT_COMMIT=$$(git rev-parse --short HEAD)+$$(date +%s) GIT_BRANCH=$$(git rev-parse --abbrev-ref HEAD) \
+	  PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true $(MAKE) ci
+
+can_i_deploy: $(STAMP) ## Ask the broker whether GIT_COMMIT can go to the environment
+	$(PIPELINE) can-i-deploy
+
+deploy: $(STAMP) ## Deploy (a placeholder) and record the deployment
+	$(PIPELINE) deploy
+
+record_deployment: $(STAMP) ## Record the deployment of GIT_COMMIT in the broker
+	$(PIPELINE) record-deployment
+
+create_or_update_travis_webhook: $(STAMP) ## Create the broker webhook that starts a Travis build per changed pact
+	$(PIPELINE) create-or-update-travis-webhook
+
+test_travis_webhook: $(STAMP) ## Fire the webhook once
+	$(PIPELINE) test-travis-webhook
+
+create_travis_token_secret: $(STAMP) ## Store TRAVIS_TOKEN as the broker secret travisToken
+	$(PIPELINE) create-travis-token-secret
 
 clean: ## Remove .venv and caches
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

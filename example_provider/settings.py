@@ -26,6 +26,14 @@ def _git(*args: str) -> str | None:
     return answer if done.returncode == 0 and answer else None
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of zero or more from the environment."""
+    text = env.get(name, str(default))
+    if not text.isdigit():
+        raise SettingsError(f"{name} must be a whole number of zero or more, got {text!r}")
+    return int(text)
+
+
 def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> dict[str, str]:
     """The environment over the values of a `.env` file: a variable already set wins."""
     from_file = {key: value for key, value in dotenv_values(dotenv_path).items() if value is not None}
@@ -50,6 +58,12 @@ class Settings:
     environment: str = "production"
     main_branch: str = "master"
     include_wip_since: str = "2020-01-01"
+    pull_request: bool = False
+    can_i_deploy_retries: int = 10
+    can_i_deploy_interval: int = 10
+    travis_token: str | None = field(default=None, repr=False)
+    travis_repo: str = "pactflow/example-provider-python"
+    webhook_uuid: str = "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
@@ -72,6 +86,12 @@ class Settings:
             environment=env.get("DEPLOY_ENVIRONMENT", "production"),
             main_branch=env.get("MAIN_BRANCH", "master"),
             include_wip_since=env.get("PACT_INCLUDE_WIP_SINCE", "2020-01-01"),
+            pull_request=env.get("TRAVIS_PULL_REQUEST", "false") != "false",
+            can_i_deploy_retries=_count(env, "CAN_I_DEPLOY_RETRIES", 10),
+            can_i_deploy_interval=_count(env, "CAN_I_DEPLOY_RETRY_INTERVAL", 10),
+            travis_token=env.get("TRAVIS_TOKEN"),
+            travis_repo=env.get("TRAVIS_REPO_SLUG", "pactflow/example-provider-python"),
+            webhook_uuid=env.get("PACT_WEBHOOK_UUID", "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"),
         )
 
     @property
@@ -82,4 +102,4 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """The credential values, so output can be scrubbed of them."""
-        return tuple(value for value in (self.broker_token, self.broker_password) if value)
+        return tuple(value for value in (self.broker_token, self.broker_password, self.travis_token) if value)

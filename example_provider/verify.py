@@ -227,6 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings, pact_url=args.pact_url or settings.pact_url, pact_dir=args.pact_dir or settings.pact_dir
         )
     publish = settings.publish_results if args.publish is None else args.publish
+    if publish and not (settings.has_broker or "://" in (settings.pact_url or "")):
+        print("verify: results are not published: local pact files have no broker to publish to", file=sys.stderr)
+        publish = False
     try:
         outcome = run(settings, publish=publish)
     except VerificationError as error:

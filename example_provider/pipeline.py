@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from example_provider import broker
+from example_provider.broker import BrokerStepFailed, scrub
+from example_provider.settings import Settings, SettingsError
+
+WEBHOOK_BODY = Path("pactflow/travis-ci-webhook.json")
+
+
+class StepFailed(RuntimeError):
+    """A pipeline step failed; the message is one line for a person."""
+
+
+def say(step: str, message: str) -> None:
+    """One line of the pipeline's own report."""
+    print(f"[{step}] {message}", flush=True)
+
+
+def verify(settings: Settings) -> None:
+    """Run the verification in its own process, passing its output on with credentials scrubbed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "example_provider.verify"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PACT_DO_NOT_TRACK": os.environ.get("PACT_DO_NOT_TRACK", "true")},
+    )
+    assert process.stdout is not None
+    last = ""
+    for line in process.stdout:
+        line = scrub(line, settings.secrets)
+        print(line, end="", flush=True)
+        last = line.strip() or last
+    if process.wait() != 0:
+        raise StepFailed(f"verification failed ({last})")
+
+
+def describe_publishing(settings: Settings) -> str:
+    """Where this build's verification results go, in a few words."""
+    if not settings.publish_results:
+        return "results are not published (PACT_BROKER_PUBLISH_VERIFICATION_RESULTS is not true)"
+    return f"results are published as {settings.provider_name} {settings.provider_version} on branch {settings.provider_branch}"
+
+
+def can_i_deploy(settings: Settings) -> None:
+    """Fail unless the broker says this provider version can go to the environment."""
+    if not settings.has_broker:
+        say("can-i-deploy", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
+        return
+    if not settings.provider_version:
+        raise StepFailed("can-i-deploy needs a provider version: set GIT_COMMIT")
+    deployable, reason = broker.can_i_deploy(settings, settings.can_i_deploy_retries, settings.can_i_deploy_interval)
+    verdict = {True: "yes", False: "no", None: "unknown"}[deployable]
+    message = f"{settings.provider_name} {settings.provider_version} to {settings.environment}: {verdict}. {reason}"
+    if deployable is not True:
+        raise StepFailed(f"can-i-deploy: {message}")
+    say("can-i-deploy", message)
+
+
+def deploy_app(settings: Settings) -> None:
+    """Where a real pipeline deploys the service; this example says what it would do."""
+    say("deploy", f"would deploy {settings.provider_name} {settings.provider_version} to {settings.environment}")
+
+
+def record_deployment(settings: Settings) -> None:
+    """Record in the broker that this version now runs in the environment."""
+    if not settings.has_broker:
+        say("record-deployment", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
+        return
+    if not settings.provider_version:
+        raise StepFailed("record-deployment needs a provider version: set GIT_COMMIT")
+    broker.record_deployment(settings)
+    say("record-deployment", f"recorded {settings.provider_name} {settings.provider_version} in {settings.environment}")
+
+
+def deploy(settings: Settings) -> None:
+    """Deploy, then record the deployment."""
+    deploy_app(settings)
+    record_deployment(settings)
+
+
+def on_main_line(settings: Settings) -> str | None:
+    """Why this build must not deploy, or None when it may."""
+    if settings.pull_request:
+        return "this is a pull-request build"
+    if settings.provider_branch != settings.main_branch:
+        return f"branch {settings.provider_branch!r} is not the main line {settings.main_branch!r}"
+    return None
+
+
+def ci_webhook(settings: Settings) -> None:
+    """The build a changed pact starts: verify only PACT_URL and report; no deploy."""
+    if not settings.pact_url:
+        raise StepFailed("the webhook build needs PACT_URL (the changed pact's URL or a file)")
+    say("verify", f"webhook build: verifying only {settings.pact_url}; {describe_publishing(settings)}")
+    verify(settings)
+    say("ci", "can-i-deploy and deploy are not run in a webhook build: it verifies one changed pact")
+
+
+def ci(settings: Settings) -> None:
+    """The main job: verify, ask can-i-deploy, and deploy from the main line."""
+    if settings.pact_url:
+        ci_webhook(settings)
+        return
+    source = "the broker's pacts for verification" if settings.has_broker else f"the pacts in {settings.pact_dir}/"
+    say("verify", f"verifying {source}; {describe_publishing(settings)}")
+    if not settings.has_broker:
+        say("publish", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
+    verify(settings)
+    can_i_deploy(settings)
+    reason = on_main_line(settings)
+    if reason:
+        say("deploy", f"skipped: {reason}")
+        return
+    deploy(settings)
+
+
+def create_or_update_travis_webhook(settings: Settings) -> None:
+    """Create the broker webhook that starts a Travis build for each pact that needs verifying."""
+    url = f"https://api.travis-ci.com/repo/{settings.travis_repo.replace('/', '%2F')}/requests"
+    broker.create_or_update_webhook(settings, settings.webhook_uuid, url, WEBHOOK_BODY)
+    say("webhook", f"webhook {settings.webhook_uuid} starts {settings.travis_repo} builds on contract_requiring_verification_published")
+
+
+def test_travis_webhook(settings: Settings) -> None:
+    """Fire the webhook once."""
+    broker.test_webhook(settings, settings.webhook_uuid)
+    say("webhook", f"webhook {settings.webhook_uuid} fired")
+
+
+def create_travis_token_secret(settings: Settings) -> None:
+    """Store TRAVIS_TOKEN as the broker secret the webhook's header refers to as ${user.travisToken}."""
+    if not settings.travis_token:
+        raise StepFailed("set TRAVIS_TOKEN (in the environment or .env) to store it as a broker secret")
+    broker.store_secret(settings, "travisToken", settings.travis_token, "Travis CI API token for provider builds")
+    say("secret", "stored TRAVIS_TOKEN as the broker secret travisToken")
+
+
+STEPS: dict[str, Callable[[Settings], None]] = {
+    "ci": ci,
+    "ci-webhook": ci_webhook,
+    "can-i-deploy": can_i_deploy,
+    "deploy": deploy,
+    "record-deployment": record_deployment,
+    "create-or-update-travis-webhook": create_or_update_travis_webhook,
+    "test-travis-webhook": test_travis_webhook,
+    "create-travis-token-secret": create_travis_token_secret,
+}
+
+BROKER_ONLY = {"create-or-update-travis-webhook", "test-travis-webhook", "create-travis-token-secret"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one pipeline step; a failure is one line and a non-zero exit."""
+    parser = argparse.ArgumentParser(prog="python -m example_provider.pipeline", description="The provider's CI steps.")
+    parser.add_argument("step", choices=sorted(STEPS))
+    step = parser.parse_args(argv).step
+    try:
+        settings = Settings.from_env()
+        if step in BROKER_ONLY and not settings.has_broker:
+            raise StepFailed(f"{step} needs a broker: set PACT_BROKER_BASE_URL and a token")
+        STEPS[step](settings)
+    except (StepFailed, BrokerStepFailed, SettingsError) as error:
+        print(f"[{step}] FAILED: {error}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print(f"[{step}] interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
