@@ -2,7 +2,8 @@
 # Every target installs what it needs into .venv on first use.
 
 PYTHON ?= python3
-VENV   := .venv
+ROOT   := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+VENV   := $(ROOT).venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
@@ -13,19 +14,19 @@ PIPELINE := $(BIN)/python -m example_provider.pipeline
         record_deployment create_or_update_travis_webhook test_travis_webhook create_travis_token_secret clean
 
 help: ## List the targets
-	@grep -E '^[a-z_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-30s %s\n", $$1, $$2}'
+	@grep -E '^[a-z_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-34s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml setup.cfg
+$(STAMP): $(ROOT)pyproject.toml $(ROOT)setup.cfg
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '$(ROOT).[test]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project with its test tools
 
 test: $(STAMP) ## Run the test suite (real server, real verifier, real pact CLI)
-	$(BIN)/python -m pytest
+	cd $(ROOT) && $(BIN)/python -m pytest
 
 verify: $(STAMP) ## Verify every pact in pacts/ (or PACT_DIR)
 	$(BIN)/python -m example_provider.verify
@@ -35,7 +36,7 @@ verify_pact: $(STAMP) ## Verify one pact: make verify_pact PACT_URL=<file or URL
 	PACT_URL='$(PACT_URL)' $(BIN)/python -m example_provider.verify
 
 pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/ with pact-python's consumer DSL
-	$(BIN)/python pacts/generate.py
+	$(BIN)/python $(ROOT)pacts/generate.py
 
 ci: test ## The main job: tests, verification, can-i-deploy, deploy from the main line (webhook mode with PACT_URL)
 	$(PIPELINE) ci
@@ -66,4 +67,4 @@ create_travis_token_secret: $(STAMP) ## Store TRAVIS_TOKEN as the broker secret 
 	$(PIPELINE) create-travis-token-secret
 
 clean: ## Remove .venv and caches
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	cd $(ROOT) && rm -rf .venv .pytest_cache .hypothesis *.egg-info

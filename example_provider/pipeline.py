@@ -11,7 +11,7 @@ from example_provider import broker
 from example_provider.broker import BrokerStepFailed, scrub
 from example_provider.settings import Settings, SettingsError
 
-WEBHOOK_BODY = Path("pactflow/travis-ci-webhook.json")
+WEBHOOK_BODY = Path(__file__).resolve().parent.parent / "pactflow" / "travis-ci-webhook.json"
 
 
 class StepFailed(RuntimeError):

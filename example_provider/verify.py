@@ -5,13 +5,14 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from attrs import evolve, frozen
 
-from example_provider.server import running_server
+from example_provider.server import LOOPBACK, free_port, running_server
 from example_provider.settings import Settings
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
@@ -162,23 +163,38 @@ def _errors(results: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+def _verify_quietly(verifier: Verifier) -> None:
+    try:
+        verifier.verify()
+    except RuntimeError:
+        pass  # the verifier's results say what failed
+
+
+def execute(verifier: Verifier) -> None:
+    """Run the verifier in a helper thread, so that Ctrl-C reaches this one without waiting for it."""
+    worker = threading.Thread(target=_verify_quietly, args=(verifier,), name="verifier", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+
+
 def run(settings: Settings, *, publish: bool = False) -> Outcome:
     """Serve the verification app on loopback and replay the pacts against it."""
     app = create_verification_app()
+    port = free_port()
+    base_url = f"http://{LOOPBACK}:{port}"
+    verifier = Verifier(settings.provider_name, host=LOOPBACK).add_transport(url=base_url)
+    verifier.set_coloured_output(enabled=sys.stdout.isatty())
+    verifier.state_handler(base_url + app.state.states_path, teardown=True, body=True)
+    configure(verifier, settings, publish)
     watch = PublishWatch()
     pact_logger = logging.getLogger("pact.ffi")
-    with running_server(app) as base_url:
-        verifier = Verifier(settings.provider_name, host="127.0.0.1").add_transport(url=base_url)
-        verifier.set_coloured_output(enabled=sys.stdout.isatty())
-        verifier.state_handler(base_url + app.state.states_path, teardown=True, body=True)
-        configure(verifier, settings, publish)
-        pact_logger.addHandler(watch)
-        try:
-            verifier.verify()
-        except RuntimeError:
-            pass  # the results below say what failed
-        finally:
-            pact_logger.removeHandler(watch)
+    pact_logger.addHandler(watch)
+    try:
+        with running_server(app, port=port):
+            execute(verifier)
+    finally:
+        pact_logger.removeHandler(watch)
     results = verifier.results
     return Outcome(
         interactions=_interactions(results),
@@ -193,9 +209,9 @@ def report(outcome: Outcome) -> str:
     """The closing summary: one line per interaction, then the verdict."""
     lines = ["", "Summary:"]
     for item in outcome.interactions:
-        verdict = "passed" if item.passed else ("failed (pending, not counted)" if item.pending else "FAILED")
+        mark = "passed" if item.passed else ("failed (pending, not counted)" if item.pending else "FAILED")
         given = f" given {', '.join(item.states)}" if item.states else ""
-        lines.append(f"  {verdict:>6}  {item.consumer}: {item.description}{given}")
+        lines.append(f"  {mark:>6}  {item.consumer}: {item.description}{given}")
         if item.mismatch:
             lines.append(f"          {item.mismatch}")
     for refusal in outcome.refused_states:
@@ -203,9 +219,26 @@ def report(outcome: Outcome) -> str:
         lines.append(f"  provider state refused: {refusal['error']}{known}")
     lines.extend(f"  error: {error}" for error in outcome.errors)
     lines.extend(f"  publishing the results failed: {error}" for error in outcome.publish_errors)
-    passed = sum(item.passed for item in outcome.interactions)
-    lines.append(f"verification: {passed} passed, {len(outcome.interactions) - passed} failed")
+    lines.append(verdict(outcome))
     return "\n".join(lines)
+
+
+def verdict(outcome: Outcome) -> str:
+    """The last line of a run: the counts, and the first reason when it failed."""
+    passed = sum(item.passed for item in outcome.interactions)
+    counts = f"{passed} passed, {len(outcome.interactions) - passed} failed"
+    if outcome.ok:
+        published = "; results published" if outcome.published else ""
+        return f"verification passed: {counts}{published}"
+    if outcome.errors:
+        reason = outcome.errors[0]
+    elif outcome.publish_errors:
+        reason = f"the results were NOT published: {outcome.publish_errors[0]}"
+    elif not outcome.interactions:
+        reason = "no interactions were verified"
+    else:
+        reason = f"{len(outcome.failed)} interaction(s) failed"
+    return f"verification FAILED ({counts}): {reason}"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -239,8 +272,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("verify: interrupted; the provider was shut down", file=sys.stderr)
         return 130
     print(report(outcome))
-    if not outcome.interactions and not outcome.errors:
-        print("verify: no interactions were verified", file=sys.stderr)
     return 0 if outcome.ok else 1
 
 

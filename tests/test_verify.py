@@ -45,7 +45,7 @@ def test_every_pact_in_pacts_passes(capfd: pytest.CaptureFixture[str]) -> None:
     assert main(["--pact-dir", str(PACTS)]) == 0
     out = capfd.readouterr().out
     assert "FAILED" not in out
-    assert " 0 failed" in out
+    assert "verification passed: 12 passed, 0 failed" in out
     assert "pactflow-example-consumer: a request to get all products given products exist" in out
 
 
@@ -57,7 +57,7 @@ def test_an_unsatisfied_pact_fails_with_the_mismatch(tmp_path: Path, capfd: pyte
     out = capfd.readouterr().out
     assert "FAILED  test-consumer: a product with the wrong name" in out
     assert "to be equal to 'Wrong'" in out
-    assert "1 passed, 1 failed" in out
+    assert "verification FAILED (1 passed, 1 failed): 1 interaction(s) failed" in out
 
 
 def test_an_unknown_state_fails_naming_the_known_states(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
