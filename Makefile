@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 .DEFAULT_GOAL := help
 PIPELINE := $(BIN)/python -m example_provider.pipeline
 
-.PHONY: help install test verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy deploy_app \
+.PHONY: help install test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy deploy_app \
         record_deployment create_or_update_travis_webhook test_travis_webhook create_travis_token_secret clean
 
 help: ## List the targets
@@ -27,6 +27,13 @@ install: $(STAMP) ## Create .venv and install the project with its test tools
 
 test: $(STAMP) ## Run the test suite (real server, real verifier, real pact CLI)
 	cd $(ROOT) && $(BIN)/python -m pytest
+
+PROOFS_REPORT := $(ROOT).proofs/report.jsonl
+
+proofs: $(STAMP) ## Run the proofs (fuzzing, properties, load, privacy, faults, secrets) and print their table
+	@rm -f $(PROOFS_REPORT)
+	cd $(ROOT) && PROOFS_REPORT=$(PROOFS_REPORT) $(BIN)/python -m pytest -q tests/proofs; status=$$?; \
+	  $(BIN)/python -m tests.proofs.report $(PROOFS_REPORT) || status=1; exit $$status
 
 verify: $(STAMP) ## Verify every pact in pacts/ (or PACT_DIR)
 	$(BIN)/python -m example_provider.verify

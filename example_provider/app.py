@@ -1,24 +1,13 @@
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from example_provider.openapi import openapi_json
+from example_provider.responses import JSONResponse
 from example_provider.store import ProductStore
-
-
-class JSONResponse(Response):
-    """JSON with the charset stated, as the web consumer's pact requires."""
-
-    media_type = "application/json; charset=utf-8"
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def list_products(request: Request) -> JSONResponse:
@@ -47,6 +36,7 @@ ROUTES: list[BaseRoute] = [
     Route("/products", list_products, methods=["GET"]),
     Route("/product/{id}", get_product, methods=["GET"]),
     Route("/products/{id}", get_product, methods=["GET"]),
+    Route("/openapi.json", openapi_json, methods=["GET"]),
 ]
 
 
@@ -54,6 +44,7 @@ def create_app(store: ProductStore | None = None, *, provider_states: BaseRoute 
     """Build the products API over a store; `provider_states` is the private route a verification adds."""
     routes = [*ROUTES, provider_states] if provider_states is not None else ROUTES
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.router.redirect_slashes = False  # a trailing slash is an unknown path: 404, not a redirect built from Host
     app.state.store = store if store is not None else ProductStore.with_baseline()
     return app
 

@@ -113,10 +113,11 @@ def create_or_update_webhook(settings: Settings, uuid: str, url: str, body: Path
         "--provider", settings.provider_name,
         "--contract-requiring-verification-published",
         "--request", "POST",
-        "--header", "Content-Type: application/json",
-        "--header", "Accept: application/json",
-        "--header", "Travis-API-Version: 3",
-        "--header", "Authorization: token ${user.travisToken}",
+        "--header",  # one --header with several values: the CLI takes it only once
+        "Content-Type: application/json",
+        "Accept: application/json",
+        "Travis-API-Version: 3",
+        "Authorization: token ${user.travisToken}",
         "--data", body.read_text(encoding="utf-8"),
         "--description", f"Verify changed pacts of {settings.provider_name} on Travis CI",
     )  # fmt: skip

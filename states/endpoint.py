@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from example_provider.app import JSONResponse
+from example_provider.responses import JSONResponse
 from example_provider.store import InvalidProduct
 from states.machine import ProviderStates
 from states.registry import UnknownState
@@ -28,8 +28,14 @@ def private_path() -> str:
     return f"/_pact/provider-states/{secrets.token_urlsafe(24)}"
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def _refuse_browsers(request: Request) -> None:
-    """Only a JSON POST with no foreign Origin may drive the states: a web page cannot."""
+    """Only a JSON POST to a loopback host, with no foreign Origin, may drive the states: a web page cannot."""
+    host = request.url.hostname
+    if host not in LOOPBACK_HOSTS:  # a page on a rebound DNS name still names its own host
+        raise BadStateRequest(f"requests for host {host!r} are refused: the states endpoint answers on loopback only", 403)
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.url.netloc}"
     if origin is not None and origin != own:
@@ -43,7 +49,10 @@ def _parse(body: bytes) -> tuple[str, str, dict[str, Any]]:
     """The state, action and params of a states request body."""
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        # An unpaired surrogate escape such as "\ud800" parses but is not text: no answer could echo it.
+        json.dumps(payload, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):
+        # Also integers past Python's digit limit and nesting past its recursion limit: 400, not 500.
         raise BadStateRequest("the body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise BadStateRequest("the body must be a JSON object")

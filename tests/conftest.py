@@ -49,5 +49,5 @@ def client(store: ProductStore) -> Iterator[TestClient]:
 @pytest.fixture
 def states_client(store: ProductStore) -> Iterator[TestClient]:
     """A client of the verification app, whose states path is on `client.app.state.states_path`."""
-    with TestClient(create_verification_app(store)) as client:
+    with TestClient(create_verification_app(store), base_url="http://127.0.0.1") as client:
         yield client

@@ -79,10 +79,18 @@ def test_browser_requests_are_refused(states_client: TestClient, store: ProductS
     assert tuple(store.all()) == BASELINE
 
 
+def test_a_rebound_dns_name_is_refused(states_client: TestClient, store: ProductStore) -> None:
+    path = states_client.app.state.states_path  # type: ignore[attr-defined]
+    response = states_client.post(path, json={"state": "no products exist"}, headers={"host": "attacker.example:8000"})
+    assert response.status_code == 403
+    assert "loopback only" in response.json()["error"]
+    assert tuple(store.all()) == BASELINE
+
+
 def test_states_path_is_random_per_app_and_post_only() -> None:
     first, second = create_verification_app(), create_verification_app()
     assert first.state.states_path != second.state.states_path
     assert len(first.state.states_path) > 30
-    with TestClient(first) as client:
+    with TestClient(first, base_url="http://127.0.0.1") as client:
         assert client.get(first.state.states_path).status_code == 405
         assert client.post(second.state.states_path, json={"state": ""}).status_code == 404
