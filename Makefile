@@ -53,7 +53,7 @@ ci_webhook: $(STAMP) ## The webhook build: verify only PACT_URL and publish the 
 
 fake_ci: ## Run `make ci` here as if on Travis: CI=true, a unique version, this branch, results published
 	CI=true GIT_COMMIT=$$(git rev-parse --short HEAD)+$$(date +%s) GIT_BRANCH=$$(git rev-parse --abbrev-ref HEAD) \
-	  PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true $(MAKE) ci
+	  PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true $(MAKE) -f $(ROOT)Makefile ci
 
 can_i_deploy: $(STAMP) ## Ask the broker whether GIT_COMMIT can go to the environment
 	$(PIPELINE) can-i-deploy

@@ -4,10 +4,12 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote
 from typing import Any
 
 from attrs import evolve, frozen
@@ -38,8 +40,11 @@ class Interaction:
     mismatch: str = ""
 
 
+PUBLISH_FAILURE = re.compile(r"path '(?P<path>[^']+)' failed: (?P<answer>\d{3}[^.]*)")
+
+
 class PublishWatch(logging.Handler):
-    """Collects the verifier's errors about publishing, which it does not raise."""
+    """Collects the verifier's errors about publishing, which it logs but does not raise."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -47,8 +52,12 @@ class PublishWatch(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if "publish" in message.lower() or "verification result" in message.lower():
-            self.errors.append(message)
+        if "publish" not in message.lower():
+            return
+        found = PUBLISH_FAILURE.search(message)
+        if found:
+            message = f"the broker answered {found['answer']} to {unquote(found['path'])}"
+        self.errors.append(message)
 
 
 @frozen

@@ -353,7 +353,7 @@ class BrokerDouble:
             (meta + "/verification-results", "publish", {"POST": self._publish}),
             (sha + "/verification-results/{number:int}", "publish", {"GET": self._result}),
             ("/pacticipants/{name}", "pacticipant", {"GET": self._pacticipant}),
-            ("/pacticipants/{name}/branches/{branch}/versions/{version}", "branch_version",
+            ("/pacticipants/{name}/branches/{branch:path}/versions/{version}", "branch_version",
              {"PUT": self._branch_version}),
             (version, "version", {"GET": self._version}),
             (version + "/tags/{tag}", "version", {"PUT": self._tag}),
