@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -54,12 +55,11 @@ class CommandResult:
 
 def run_pact(settings: Settings, *args: str, timeout: float = 300.0) -> CommandResult:
     """Run `pact broker ...` with the broker's credentials in its environment, never on its command line."""
-    import os
-
-    env = {**os.environ, **broker_environment(settings), "PACT_DO_NOT_TRACK": os.environ.get("PACT_DO_NOT_TRACK", "true")}
+    env = {"PACT_DO_NOT_TRACK": "true", **os.environ, **broker_environment(settings)}
+    retries = ("--retries", str(settings.broker_retries))  # the CLI's default of 8 waits two minutes on a dead broker
     try:
         done = subprocess.run(
-            [pact_cli(), "broker", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+            [pact_cli(), "broker", *args, *retries], env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
         raise BrokerStepFailed(f"pact broker {args[0]} did not answer within {timeout:.0f} s") from None
@@ -68,7 +68,7 @@ def run_pact(settings: Settings, *args: str, timeout: float = 300.0) -> CommandR
 
 def first_line(text: str) -> str:
     """The first non-empty line of a CLI's answer, for a one-line error."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "no output")
+    return next((line.strip(" ❌") for line in text.splitlines() if line.strip(" ❌")), "no output")
 
 
 def can_i_deploy(settings: Settings, retries: int, interval: int) -> tuple[bool | None, str]:

@@ -59,6 +59,8 @@ class Settings:
     main_branch: str = "master"
     include_wip_since: str = "2020-01-01"
     pull_request: bool = False
+    verify_timeout: int = 900
+    broker_retries: int = 3
     can_i_deploy_retries: int = 10
     can_i_deploy_interval: int = 10
     travis_token: str | None = field(default=None, repr=False)
@@ -87,6 +89,8 @@ class Settings:
             main_branch=env.get("MAIN_BRANCH", "master"),
             include_wip_since=env.get("PACT_INCLUDE_WIP_SINCE", "2020-01-01"),
             pull_request=env.get("TRAVIS_PULL_REQUEST", "false") != "false",
+            verify_timeout=_count(env, "VERIFY_TIMEOUT", 900),
+            broker_retries=_count(env, "PACT_BROKER_HTTP_RETRIES", 3),
             can_i_deploy_retries=_count(env, "CAN_I_DEPLOY_RETRIES", 10),
             can_i_deploy_interval=_count(env, "CAN_I_DEPLOY_RETRY_INTERVAL", 10),
             travis_token=env.get("TRAVIS_TOKEN"),

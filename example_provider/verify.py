@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
@@ -15,7 +16,7 @@ from typing import Any
 from attrs import evolve, frozen
 
 from example_provider.server import LOOPBACK, free_port, running_server
-from example_provider.settings import Settings
+from example_provider.settings import Settings, SettingsError
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
@@ -179,12 +180,14 @@ def _verify_quietly(verifier: Verifier) -> None:
         pass  # the verifier's results say what failed
 
 
-def execute(verifier: Verifier) -> None:
-    """Run the verifier in a helper thread, so that Ctrl-C reaches this one without waiting for it."""
+def execute(verifier: Verifier, timeout: float) -> bool:
+    """Run the verifier in a helper thread, so that Ctrl-C reaches this one; tell whether it finished in time."""
     worker = threading.Thread(target=_verify_quietly, args=(verifier,), name="verifier", daemon=True)
     worker.start()
-    while worker.is_alive():
+    deadline = time.monotonic() + timeout
+    while worker.is_alive() and time.monotonic() < deadline:
         worker.join(0.05)
+    return not worker.is_alive()
 
 
 def run(settings: Settings, *, publish: bool = False) -> Outcome:
@@ -201,9 +204,12 @@ def run(settings: Settings, *, publish: bool = False) -> Outcome:
     pact_logger.addHandler(watch)
     try:
         with running_server(app, port=port):
-            execute(verifier)
+            finished = execute(verifier, settings.verify_timeout)
     finally:
         pact_logger.removeHandler(watch)
+    if not finished:
+        late = f"the verification did not finish within {settings.verify_timeout} s (VERIFY_TIMEOUT); is the broker slow?"
+        return Outcome(interactions=(), errors=(late,))
     results = verifier.results
     return Outcome(
         interactions=_interactions(results),
@@ -244,7 +250,7 @@ def verdict(outcome: Outcome) -> str:
     elif outcome.publish_errors:
         reason = f"the results were NOT published: {outcome.publish_errors[0]}"
     elif not outcome.interactions:
-        reason = "no interactions were verified"
+        reason = "no interactions were verified: the pacts were empty or not pact documents"
     else:
         reason = f"{len(outcome.failed)} interaction(s) failed"
     return f"verification FAILED ({counts}): {reason}"
@@ -263,18 +269,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Verify, print the result, and answer the exit code."""
     args = parse_args(argv)
-    settings = Settings.from_env()
-    if args.pact_url or args.pact_dir:
-        settings = evolve(
-            settings, pact_url=args.pact_url or settings.pact_url, pact_dir=args.pact_dir or settings.pact_dir
-        )
-    publish = settings.publish_results if args.publish is None else args.publish
-    if publish and not (settings.has_broker or "://" in (settings.pact_url or "")):
-        print("verify: results are not published: local pact files have no broker to publish to", file=sys.stderr)
-        publish = False
     try:
+        settings = Settings.from_env()
+        settings = evolve(settings, pact_url=args.pact_url or settings.pact_url, pact_dir=args.pact_dir or settings.pact_dir)
+        publish = settings.publish_results if args.publish is None else args.publish
+        if publish and not (settings.has_broker or "://" in (settings.pact_url or "")):
+            print("verify: results are not published: local pact files have no broker to publish to", file=sys.stderr)
+            publish = False
         outcome = run(settings, publish=publish)
-    except VerificationError as error:
+    except (VerificationError, SettingsError) as error:
         print(f"verify: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -3,27 +3,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from broker_double import BrokerDouble
+from pipeline_runs import PASSWORD, PROVIDER, ROOT, TOKEN, environment, failure, make, output, pipeline, project_pact
 
-ROOT = Path(__file__).resolve().parent.parent
-PROVIDER = "pactflow-example-provider-python"
-TOKEN = "sentinel-token-5f2b9c"
-PASSWORD = "sentinel-password-8d1e4a"
 WEB = "pactflow-example-consumer"
-
-
-def project_pact(consumer: str) -> dict[str, object]:
-    path = next(ROOT.joinpath("pacts").glob(f"{consumer}-{PROVIDER}.json"))
-    return json.loads(path.read_text())
 
 
 def broken_pact() -> dict[str, object]:
@@ -56,42 +45,6 @@ def seeded(broker: BrokerDouble) -> BrokerDouble:
     broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="x", deployed=True)
     broker.add_pact(project_pact("example-provider-states"), consumer_version="st-1", branch="feat/states")
     return broker
-
-
-def environment(broker: BrokerDouble | None = None, **extra: str) -> dict[str, str]:
-    """A clean environment: nothing of the developer's broker settings, only what the test gives."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PACT_", "GIT_", "TRAVIS_"))}
-    env |= {"PACT_DO_NOT_TRACK": "true", "PACT_DIR": str(ROOT / "pacts"), "CAN_I_DEPLOY_RETRIES": "0"}
-    if broker is not None:
-        env |= {"PACT_BROKER_BASE_URL": broker.base_url, "PACT_BROKER_TOKEN": TOKEN}
-    return env | extra
-
-
-def pipeline(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`make ci` runs the tests first; a test runs the step it then calls."""
-    return subprocess.run(
-        [sys.executable, "-m", "example_provider.pipeline", step],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-
-
-def make(target: str, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """A real Make target, run from `cwd` with this test's Python (no install step)."""
-    command = ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), f"BIN={Path(sys.executable).parent}", "STAMP=", target, *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
-
-
-def output(done: subprocess.CompletedProcess[str]) -> str:
-    text = done.stdout + done.stderr
-    assert TOKEN not in text and PASSWORD not in text
-    assert "Traceback" not in text
-    return text
-
-
-def failure(done: subprocess.CompletedProcess[str]) -> str:
-    """The one line a failed step leaves (Make's own "Error 1" line follows it)."""
-    (line,) = [line for line in (done.stdout + done.stderr).splitlines() if "] FAILED: " in line]
-    return line
 
 
 def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(seeded: BrokerDouble, tmp_path: Path) -> None:

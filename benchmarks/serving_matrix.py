@@ -1,0 +1,130 @@
+"""The serving options side by side: `python benchmarks/serving_matrix.py` writes benchmarks/SERVING.md.
+
+Not part of `make bench` (it takes about 5 minutes). Part A serves the project's app under each uvicorn
+set-up beside the bare baseline under the same set-up; part B keeps the fastest set-up and varies how the
+JSON is made (benchmarks/variants.py). Every server answers the same bytes; runs are alternated, medians kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib.util import find_spec
+
+from run import (
+    BASELINE_APP,
+    CONNECTIONS,
+    ENDPOINTS,
+    FAST_SERVER,
+    HERE,
+    PURE_SERVER,
+    WRK_INSTALL,
+    BenchFailed,
+    Load,
+    Served,
+    machine,
+    measure_serving,
+    say,
+)
+
+QUIET = ("--no-access-log",)
+SET_UPS = {
+    "asyncio + h11, access log (uvicorn without extras)": PURE_SERVER,
+    "asyncio + h11, --no-access-log": (*PURE_SERVER, *QUIET),
+    "uvloop + httptools, access log (uvicorn[standard])": FAST_SERVER,
+    "uvloop + httptools, --no-access-log": (*FAST_SERVER, *QUIET),
+}
+RENDERINGS = {
+    "the project as it is (responses.py)": "as_is",
+    "json.dumps per response": "json_dumps",
+    "one shared json.JSONEncoder": "shared_encoder",
+    "orjson.dumps": "orjson_render",
+    "JSON cached per product": "cached_per_product",
+    "JSON cached per store revision (proposed)": "cached_by_revision",
+}
+
+
+def set_up_rows(reps: int, seconds: float) -> list[list[str]]:
+    """Part A: the project's app and the baseline under each uvicorn set-up."""
+    servers = []
+    for label, options in SET_UPS.items():
+        servers += [
+            Served(f"project: {label}", "variants:as_is", (*options, "--factory")),
+            Served(f"baseline: {label}", BASELINE_APP, options),
+        ]
+    figures = measure_serving(servers, reps, seconds)
+    rows = []
+    for label in SET_UPS:
+        mine, base = figures[f"project: {label}"], figures[f"baseline: {label}"]
+        floor = cells(base, base)
+        rows.append([label, *cells(mine, base), floor[0], floor[3]])
+    return rows
+
+
+def rendering_rows(reps: int, seconds: float) -> list[list[str]]:
+    """Part B: under uvloop + httptools without the access log, each way of making the JSON."""
+    options = (*FAST_SERVER, *QUIET)
+    renderings = {k: v for k, v in RENDERINGS.items() if v != "orjson_render" or find_spec("orjson")}
+    servers = [Served(label, f"variants:{factory}", (*options, "--factory")) for label, factory in renderings.items()]
+    servers.append(Served("baseline", BASELINE_APP, options))
+    figures = measure_serving(servers, reps, seconds)
+    return [[label, *cells(figures[label], figures["baseline"])] for label in [*renderings, "baseline"]]
+
+
+def cells(mine: dict[str, object], base: dict[str, object]) -> list[str]:
+    """Throughput (and its ratio to the baseline) and p99 per endpoint, then peak RSS."""
+    out = []
+    for path in ENDPOINTS:
+        load, floor = mine[path], base[path]
+        assert isinstance(load, Load) and isinstance(floor, Load)
+        out += [f"{load.rps:,.0f}", f"{load.rps / floor.rps:.2f}", f"{load.p99_ms:.2f}"]
+    return [*out, f"{float(mine['rss']):.1f}"]  # type: ignore[arg-type]
+
+
+def markdown_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return [f"| {' | '.join(head)} |", "| --- |" + " ---: |" * (len(head) - 1), *[f"| {' | '.join(r)} |" for r in rows]]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure both parts, print them and write SERVING.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print(WRK_INSTALL, file=sys.stderr)
+        return 1
+    per_path = [f"{p} {what}" for p in ENDPOINTS for what in ("req/s", "÷ baseline", "p99 ms")]
+    try:
+        say("part A: uvicorn set-ups")
+        part_a = set_up_rows(args.reps, args.seconds)
+        say("part B: JSON rendering")
+        part_b = rendering_rows(args.reps, args.seconds)
+    except BenchFailed as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# Serving set-ups", "", f"Measured by `python benchmarks/serving_matrix.py` on {when}.", ""]
+    lines += [f"- **{key}**: {value}" for key, value in machine()]
+    lines += [
+        "",
+        f"One worker on loopback, `wrk -t1 -c{CONNECTIONS} -d{args.seconds:g}s --latency`, medians of "
+        f"{args.reps} alternated runs after a warm-up; the access log goes to /dev/null (its cheapest sink).",
+        "",
+        "## A. uvicorn set-ups: the project's app, and the bare baseline under the same set-up",
+        "",
+    ]
+    head_a = ["set-up", *per_path, "RSS MiB", *[f"baseline {p} req/s" for p in ENDPOINTS]]
+    lines += [*markdown_table(head_a, part_a), ""]
+    lines += ["## B. JSON rendering, under `--loop uvloop --http httptools --no-access-log`", ""]
+    lines += [*markdown_table(["rendering", *per_path, "RSS MiB"], part_b), ""]
+    (HERE / "SERVING.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Running the pipeline's entry points and Make targets from tests, in a clean environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sys
+from pathlib import Path
+
+from broker_double import BrokerDouble
+
+ROOT = Path(__file__).resolve().parent.parent
+PROVIDER = "pactflow-example-provider-python"
+TOKEN = "sentinel-token-5f2b9c"
+PASSWORD = "sentinel-password-8d1e4a"
+
+
+def project_pact(consumer: str) -> dict[str, object]:
+    """One of the project's own pacts in pacts/, as a document to seed the broker double with."""
+    return json.loads((ROOT / "pacts" / f"{consumer}-{PROVIDER}.json").read_text())
+
+
+def environment(broker: BrokerDouble | None = None, **extra: str) -> dict[str, str]:
+    """A clean environment: nothing of the developer's broker settings, only what the test gives."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PACT_", "GIT_", "TRAVIS_"))}
+    env |= {"PACT_DO_NOT_TRACK": "true", "PACT_DIR": str(ROOT / "pacts"), "CAN_I_DEPLOY_RETRIES": "0"}
+    if broker is not None:
+        env |= {"PACT_BROKER_BASE_URL": broker.base_url, "PACT_BROKER_TOKEN": TOKEN}
+    return env | extra
+
+
+def pipeline(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`make ci` runs the tests first; a test runs the step it then calls."""
+    return subprocess.run(
+        [sys.executable, "-m", "example_provider.pipeline", step],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def make(target: str, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """A real Make target, run from `cwd` with this test's Python (no install step)."""
+    command = ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), f"BIN={Path(sys.executable).parent}", "STAMP=", target, *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def output(done: subprocess.CompletedProcess[str]) -> str:
+    text = done.stdout + done.stderr
+    assert TOKEN not in text and PASSWORD not in text
+    assert "Traceback" not in text
+    return text
+
+
+def failure(done: subprocess.CompletedProcess[str]) -> str:
+    """The one line a failed step leaves (Make's own "Error 1" line follows it)."""
+    (line,) = [line for line in (done.stdout + done.stderr).splitlines() if "] FAILED: " in line]
+    return line

@@ -1,0 +1,145 @@
+"""Broker faults, in the main build and the webhook build (the verifier retries 5xx and 429 for
+about two minutes, so one persistent 500 stands for them all): each ends with a non-zero exit and
+one readable line, and no result is reported as published when the broker did not take it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from broker_double import BrokerDouble
+from example_provider.server import free_port
+from pipeline_runs import PROVIDER, TOKEN, environment, failure, output, pipeline, project_pact
+
+from .report import Proof
+
+MODES = ("main", "webhook")
+
+
+@pytest.fixture
+def broker() -> Iterator[BrokerDouble]:
+    with BrokerDouble(token=TOKEN) as double:
+        yield double
+
+
+def run_build(broker: BrokerDouble, mode: str, cwd: Path, **extra: str) -> tuple[int, str]:
+    """One CI build against the double: the main build, or the webhook build of one pact."""
+    url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
+    env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+    if mode == "webhook":
+        env["PACT_URL"] = url
+    done = pipeline("ci", cwd, env | extra)
+    return done.returncode, output(done)
+
+
+def refused(text: str) -> str:
+    """The build's last word: its one FAILED line."""
+    (line,) = [line for line in text.splitlines() if line.startswith("[ci] FAILED: ")]
+    return line
+
+
+def assert_not_claimed_published(text: str) -> None:
+    assert "results published" not in text
+    assert "[deploy] would deploy" not in text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_broker_down_before_the_build(proof: Proof, mode: str, tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_BASE_URL=dead, PACT_BROKER_TOKEN=TOKEN,
+                      PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")  # fmt: skip
+    if mode == "webhook":
+        env["PACT_URL"] = f"{dead}/pacts/provider/{PROVIDER}/consumer/c/version/1"
+    done = pipeline("ci", tmp_path, env)
+    proof.count("faults")
+    assert done.returncode == 1
+    line = failure(done)
+    assert "verification failed" in line and dead in line
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_broker_dying_while_publishing(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
+    broker.fail("pacticipant", 0, delay=30)  # the first step of publishing hangs, and then the broker goes away
+
+    def kill_when_publishing() -> None:
+        deadline = time.monotonic() + 60
+        while not any(r.path.startswith("/pacticipants/") for r in broker.requests) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        broker.stop()
+
+    threading.Thread(target=kill_when_publishing, daemon=True).start()
+    code, text = run_build(broker, mode, tmp_path)
+    proof.count("faults")
+    assert code == 1
+    assert "the results were NOT published" in refused(text)
+    assert_not_claimed_published(text)
+    assert broker.verification_results == []
+
+
+FAULTS: dict[str, tuple[Callable[[BrokerDouble], None], str]] = {
+    "401": (lambda broker: setattr(broker, "token", "another-token"), "401"),
+    "403": (lambda broker: broker.fail("index", 403), "403"),
+    "404 for the pacts": (lambda broker: broker.fail("for_verification", 404), "No pacts found for provider"),
+    "404 for the pact": (lambda broker: broker.fail("pact", 404), "Failed to load pact"),
+    "malformed pact document": (lambda broker: broker.fail("pact", 200), "not pact documents"),
+    "422 on publishing": (lambda broker: broker.fail("publish", 422), "the results were NOT published: the broker answered 422"),
+    "409 on publishing": (lambda broker: broker.fail("publish", 409), "the results were NOT published: the broker answered 409"),
+}
+MAIN_ONLY = {"403", "404 for the pacts"}  # the webhook build does not read the index or the pacts for verification
+CASES = [(fault, mode) for fault in FAULTS for mode in MODES if mode == "main" or fault not in MAIN_ONLY]
+
+
+@pytest.mark.parametrize(("fault", "mode"), CASES)
+def test_a_broker_fault_fails_the_build_in_one_line(proof: Proof, broker: BrokerDouble, fault: str, mode: str, tmp_path: Path) -> None:
+    inject, named = FAULTS[fault]
+    inject(broker)
+    code, text = run_build(broker, mode, tmp_path)
+    proof.count("faults")
+    assert code == 1
+    line = refused(text)
+    assert named in line, line
+    assert_not_claimed_published(text)
+    assert not any(result["success"] for result in broker.verification_results)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_result_refused_once_is_published_on_the_next_run(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
+    broker.fail("publish", 422)
+    assert run_build(broker, mode, tmp_path)[0] == 1
+    broker.clear_faults()
+    code, text = run_build(broker, mode, tmp_path)
+    proof.count("runs", 2)
+    assert code == 0, text
+    assert [(r["provider_version"], r["success"]) for r in broker.verification_results] == [("prov-1", True)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_500_on_publishing_is_retried_by_the_verifier(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
+    broker.fail("publish", 500, times=1)
+    code, text = run_build(broker, mode, tmp_path)
+    proof.count("faults")
+    assert code == 0, text
+    assert len(broker.verification_results) == 1
+
+
+def test_a_persistent_500_on_publishing_fails_after_the_verifiers_retries(proof: Proof, broker: BrokerDouble, tmp_path: Path) -> None:
+    broker.fail("publish", 500)
+    code, text = run_build(broker, "webhook", tmp_path)
+    proof.count("faults")
+    assert code == 1
+    assert "the results were NOT published: the broker answered 500" in refused(text)
+    assert broker.verification_results == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_slow_broker_is_bounded_by_the_verification_timeout(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
+    broker.fail("publish", 0, delay=60)
+    code, text = run_build(broker, mode, tmp_path, VERIFY_TIMEOUT="5")
+    proof.count("faults")
+    assert code == 1
+    assert "did not finish within 5 s" in refused(text)
+    assert_not_claimed_published(text)

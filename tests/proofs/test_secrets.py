@@ -1,0 +1,102 @@
+"""Credentials never show: sentinel values set through `.env` or the environment appear in no
+output of any target, in no file the project writes, and in no error."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker_double import BrokerDouble
+from example_provider.server import free_port
+from pipeline_runs import ROOT, environment, make, pipeline, project_pact
+
+from .report import Proof
+
+TOKEN = "sentinel-token-1b7f3e90"
+USER = "ci-user"
+PASSWORD = "sentinel-password-62c0d4aa"
+TRAVIS = "sentinel-travis-9e41"
+SENTINELS = (TOKEN, PASSWORD, TRAVIS)
+
+TARGETS = ("verify", "ci_webhook", "can_i_deploy", "record_deployment", "deploy",
+           "create_travis_token_secret", "create_or_update_travis_webhook", "test_travis_webhook")  # fmt: skip
+
+
+def credentials(broker_url: str, auth: str) -> dict[str, str]:
+    values = {"PACT_BROKER_BASE_URL": broker_url, "TRAVIS_TOKEN": TRAVIS}
+    if auth == "token":
+        return values | {"PACT_BROKER_TOKEN": TOKEN}
+    return values | {"PACT_BROKER_USERNAME": USER, "PACT_BROKER_PASSWORD": PASSWORD}
+
+
+@pytest.fixture(params=["token", "basic"])
+def auth(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def broker(auth: str) -> Iterator[BrokerDouble]:
+    double = BrokerDouble(token=TOKEN) if auth == "token" else BrokerDouble(token=None, username=USER, password=PASSWORD)
+    with double:
+        yield double
+
+
+def assert_no_sentinel(proof: Proof, text: str) -> None:
+    proof.count("outputs checked")
+    for sentinel in SENTINELS:
+        assert sentinel not in text
+    assert "Traceback" not in text
+
+
+def assert_no_file_holds_a_sentinel(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name != ".env":
+            text = path.read_text(errors="replace")
+            assert not any(sentinel in text for sentinel in SENTINELS), path
+
+
+@pytest.mark.parametrize("source", ["dotenv", "environment"])
+def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: str, source: str, tmp_path: Path) -> None:
+    url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
+    secrets = credentials(broker.base_url, auth)
+    env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_URL=url)
+    if source == "dotenv":
+        (tmp_path / ".env").write_text("".join(f"{key}={value}\n" for key, value in secrets.items()))
+    else:
+        env |= secrets
+    ci = pipeline("ci", tmp_path, env | {"PACT_URL": ""})
+    assert ci.returncode == 0, ci.stdout + ci.stderr
+    assert_no_sentinel(proof, ci.stdout + ci.stderr)
+    for target in TARGETS:
+        done = make(target, tmp_path, env)
+        assert done.returncode == 0, (target, done.stdout + done.stderr)
+        assert_no_sentinel(proof, done.stdout + done.stderr)
+    assert broker.secrets[-1]["value"] == TRAVIS  # the targets did use the credentials
+    assert len(broker.verification_results) == 3  # ci, verify and ci_webhook each published
+    assert_no_file_holds_a_sentinel(tmp_path)
+
+
+def test_failures_do_not_show_a_credential(proof: Proof, auth: str, tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", **credentials(dead, auth))
+    for step in ("ci", "can-i-deploy", "record-deployment", "create-travis-token-secret"):
+        done = pipeline(step, tmp_path, env | {"CAN_I_DEPLOY_RETRIES": "0"})
+        assert done.returncode != 0
+        assert_no_sentinel(proof, done.stdout + done.stderr)
+    with BrokerDouble(token="a-different-token") as broker:
+        broker.add_pact(project_pact("pactflow-example-consumer"), branch="main")
+        for step in ("ci", "record-deployment", "create-travis-token-secret"):
+            done = pipeline(step, tmp_path, env | credentials(broker.base_url, auth))
+            assert done.returncode != 0
+            assert_no_sentinel(proof, done.stdout + done.stderr)
+    assert_no_file_holds_a_sentinel(tmp_path)
+
+
+def test_dotenv_is_never_committed() -> None:
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=ROOT, check=False)
+    assert ignored.returncode == 0, ".gitignore does not cover .env"
+    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", ".env"], cwd=ROOT, capture_output=True, check=False)
+    assert tracked.returncode != 0, ".env is committed"
