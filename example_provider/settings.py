@@ -61,6 +61,7 @@ class Settings:
     pull_request: bool = False
     verify_timeout: int = 900
     broker_retries: int = 3
+    jobs: int = 1
     can_i_deploy_retries: int = 10
     can_i_deploy_interval: int = 10
     travis_token: str | None = field(default=None, repr=False)
@@ -91,6 +92,7 @@ class Settings:
             pull_request=env.get("TRAVIS_PULL_REQUEST", "false") != "false",
             verify_timeout=_count(env, "VERIFY_TIMEOUT", 900),
             broker_retries=_count(env, "PACT_BROKER_HTTP_RETRIES", 3),
+            jobs=_count(env, "JOBS", os.cpu_count() or 1) or 1,
             can_i_deploy_retries=_count(env, "CAN_I_DEPLOY_RETRIES", 10),
             can_i_deploy_interval=_count(env, "CAN_I_DEPLOY_RETRY_INTERVAL", 10),
             travis_token=env.get("TRAVIS_TOKEN"),

@@ -6,9 +6,11 @@ import logging
 import os
 import re
 import sys
+import subprocess
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
 from typing import Any
@@ -256,6 +258,48 @@ def verdict(outcome: Outcome) -> str:
     return f"verification FAILED ({counts}): {reason}"
 
 
+INTERACTIONS_PER_WORKER = 100  # below this a worker process costs more than it saves
+VERDICT = re.compile(r"^verification (?:passed|FAILED \()?:? ?(\d+) passed, (\d+) failed", re.MULTILINE)
+
+
+def count_interactions(path: str) -> int:
+    """How many interactions a (checked) local pact holds."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    return len(document.get("interactions", document.get("messages", [])))
+
+
+def worker_count(jobs: int, paths: Sequence[str]) -> int:
+    """How many worker processes are worth starting for these local pacts."""
+    total = sum(count_interactions(path) for path in paths)
+    return max(1, min(jobs, len(paths), -(-total // INTERACTIONS_PER_WORKER)))
+
+
+def verify_one_pact(path: str) -> subprocess.CompletedProcess[str]:
+    """Verify one pact in its own process, with its own app, store and server."""
+    command = [sys.executable, "-m", "example_provider.verify", "--pact-url", path, "--jobs", "1"]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def verify_in_parallel(paths: Sequence[str], workers: int) -> int:
+    """Verify each pact in a worker process, print the output grouped per pact, and answer the exit code."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        runs = list(pool.map(verify_one_pact, paths))
+    passed = failed = 0
+    for path, done in zip(paths, runs, strict=True):
+        print(f"\n===== {Path(path).name} =====")
+        print((done.stdout + done.stderr).rstrip())
+        counts = VERDICT.search(done.stdout)
+        if counts:
+            passed, failed = passed + int(counts[1]), failed + int(counts[2])
+    broken = [Path(path).name for path, done in zip(paths, runs, strict=True) if done.returncode != 0]
+    counts = f"{passed} passed, {failed} failed in {len(paths)} pacts ({workers} workers)"
+    if broken:
+        print(f"verification FAILED ({counts}): {', '.join(broken)}")
+        return max(done.returncode for done in runs)
+    print(f"verification passed: {counts}")
+    return 0
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m example_provider.verify", description="Verify the provider against its consumers' pacts."
@@ -263,6 +307,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pact-url", help="verify only this pact (a file or an http(s) URL); default: PACT_URL")
     parser.add_argument("--pact-dir", type=Path, help="the folder of local pacts; default: PACT_DIR or pacts/")
     parser.add_argument("--publish", action="store_true", default=None, help="publish the results to the broker")
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="verify local pacts in up to this many processes; default: JOBS or the cores"
+    )
     return parser.parse_args(argv)
 
 
@@ -276,6 +323,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if publish and not (settings.has_broker or "://" in (settings.pact_url or "")):
             print("verify: results are not published: local pact files have no broker to publish to", file=sys.stderr)
             publish = False
+        jobs = args.jobs or settings.jobs
+        if jobs > 1 and not settings.pact_url and not settings.has_broker:
+            paths = local_sources(settings)
+            workers = worker_count(jobs, paths)
+            if workers > 1:
+                return verify_in_parallel(paths, workers)
         outcome = run(settings, publish=publish)
     except (VerificationError, SettingsError) as error:
         print(f"verify: {error}", file=sys.stderr)

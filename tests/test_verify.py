@@ -114,3 +114,46 @@ def test_a_pact_url_over_http(tmp_path: Path, pact_server: str, capfd: pytest.Ca
     assert main(["--pact-url", f"{pact_server}/remote.json"]) == 0
     assert main(["--pact-url", f"{pact_server}/absent.json"]) == 1
     assert "Failed to load pact" in capfd.readouterr().out
+
+
+def many(consumer: str, count: int, name: str, state: str = "a product with ID {i} exists") -> dict[str, object]:
+    """A pact of `count` interactions, each setting up its own product named `name`."""
+    interactions = [
+        {
+            "description": f"product {i}",
+            "providerStates": [{"name": state.format(i=i), "params": {"name": name}}],
+            "request": {"method": "GET", "path": f"/product/{i}"},
+            "response": {"status": 200, "body": {"id": str(i), "type": "CREDIT_CARD", "name": name}},
+        }
+        for i in range(100, 100 + count)
+    ]
+    return pact(*interactions, consumer=consumer)
+
+
+def test_parallel_verification_matches_the_serial_run(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # the same ids in both pacts with different names: a state leaking between pacts would fail them
+    write(tmp_path, "a.json", many("consumer-a", 120, "From A"))
+    write(tmp_path, "b.json", many("consumer-b", 120, "From B"))
+    assert main(["--pact-dir", str(tmp_path), "--jobs", "1"]) == 0
+    serial = capfd.readouterr().out
+    assert main(["--pact-dir", str(tmp_path), "--jobs", "2"]) == 0
+    parallel = capfd.readouterr().out
+    assert "verification passed: 240 passed, 0 failed" in serial
+    assert "verification passed: 240 passed, 0 failed in 2 pacts (2 workers)" in parallel
+    assert parallel.index("===== a.json =====") < parallel.index("consumer-a: product 100") < parallel.index("===== b.json =====")
+
+
+def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "good.json", many("good", 120, "Fine"))
+    broken = many("broken", 120, "Fine")
+    broken["interactions"][5]["response"]["status"] = 201  # type: ignore[index]
+    write(tmp_path, "broken.json", broken)
+    assert main(["--pact-dir", str(tmp_path), "--jobs", "2"]) == 1
+    out = capfd.readouterr().out
+    assert "verification FAILED (239 passed, 1 failed in 2 pacts (2 workers)): broken.json" in out
+    assert "expected 201 but was 200" in out
+
+
+def test_small_runs_stay_in_one_process(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["--pact-dir", str(PACTS), "--jobs", "4"]) == 0
+    assert "workers)" not in capfd.readouterr().out
