@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 PIPELINE := $(BIN)/python -m example_provider.pipeline
 
 .PHONY: help install test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy deploy_app \
-        record_deployment create_or_update_travis_webhook test_travis_webhook create_travis_token_secret clean
+        record_deployment create_or_update_travis_webhook test_travis_webhook create_travis_token_secret bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-34s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ test_travis_webhook: $(STAMP) ## Fire the webhook once
 
 create_travis_token_secret: $(STAMP) ## Store TRAVIS_TOKEN as the broker secret travisToken
 	$(PIPELINE) create-travis-token-secret
+
+bench: $(STAMP) ## Benchmarks against their baselines (not a test); writes benchmarks/RESULTS.md
+	cd $(ROOT) && $(BIN)/python benchmarks/run.py
 
 clean: ## Remove .venv and caches
 	cd $(ROOT) && rm -rf .venv .pytest_cache .hypothesis *.egg-info
