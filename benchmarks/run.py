@@ -43,6 +43,7 @@ PROJECT_APP = "example_provider.app:app"
 BASELINE_APP = "baseline_app:app"
 ENDPOINTS = ("/product/10", "/products")
 CONNECTIONS = 50
+WARM_UP = 2.0  # seconds of load per server and endpoint before measuring
 BASELINES = [
     "- **Serving**: `benchmarks/baseline_app.py`, a bare Starlette app answering the same bytes, precomputed, "
     "with no store, served by the same uvicorn command (one worker, same options) as a subprocess.",
@@ -245,7 +246,7 @@ def measure_serving(servers: Sequence[Served], reps: int, seconds: float) -> dic
         check_same_answers({label: url for label, (_, url) in started.items()})
         for _, url in started.values():  # warm-up: JIT-free Python still fills caches and pools
             for path in ENDPOINTS:
-                wrk(url + path, 1)
+                wrk(url + path, WARM_UP)
         loads: dict[tuple[str, str], list[Load]] = {(s.label, p): [] for s in servers for p in ENDPOINTS}
         for rep in range(reps):
             order = list(servers) if rep % 2 == 0 else list(reversed(servers))
@@ -565,14 +566,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure every figure, print them, and write RESULTS.md."""
     args = parse_args(argv)
-    reps, seconds, sizes = (1, 2.0, (100,)) if args.quick else (3, 5.0, (100, 500))
+    reps, seconds, sizes = (1, 2.0, (100,)) if args.quick else (3, 3.0, (100, 500))
+    serving_reps = 1 if args.quick else 5  # short runs, more of them: the median shrugs off a noisy neighbour
     settings = (
         f"serving `uvicorn {PROJECT_APP} {' '.join(serving_options())}` (baseline: same options), "
-        f"`wrk -t1 -c{CONNECTIONS} -d{seconds:g}s --latency`{pinning()}, medians of {reps} alternated runs "
-        f"after a warm-up; verification times are medians of {reps} alternated cold runs"
+        f"`wrk -t1 -c{CONNECTIONS} -d{seconds:g}s --latency`{pinning()}, medians of {serving_reps} alternated runs "
+        f"after a {WARM_UP:g} s warm-up; verification times are medians of {reps} alternated cold runs"
     )
     sections: dict[str, Callable[[], list[Row]]] = {
-        "serving": lambda: serving_rows(reps, seconds),
+        "serving": lambda: serving_rows(serving_reps, seconds),
         "verification overhead": lambda: verification_rows(sizes, reps),
         "end to end": lambda: end_to_end_rows(1 if args.quick else 5),
         "parallel": lambda: parallel_rows(2, 50 if args.quick else 300, 1 if args.quick else 2),
