@@ -49,13 +49,20 @@ def describe_publishing(settings: Settings) -> str:
     return f"results are published as {settings.provider_name} {settings.provider_version} on branch {settings.provider_branch}"
 
 
+def broker_step_can_run(step: str, settings: Settings) -> bool:
+    """Whether a broker step for this version can run: skipped offline, refused without a version."""
+    if not settings.has_broker:
+        say(step, "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
+        return False
+    if not settings.provider_version:
+        raise StepFailed(f"{step} needs a provider version: set GIT_COMMIT")
+    return True
+
+
 def can_i_deploy(settings: Settings) -> None:
     """Fail unless the broker says this provider version can go to the environment."""
-    if not settings.has_broker:
-        say("can-i-deploy", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
+    if not broker_step_can_run("can-i-deploy", settings):
         return
-    if not settings.provider_version:
-        raise StepFailed("can-i-deploy needs a provider version: set GIT_COMMIT")
     deployable, reason = broker.can_i_deploy(settings, settings.can_i_deploy_retries, settings.can_i_deploy_interval)
     verdict = {True: "yes", False: "no", None: "unknown"}[deployable]
     message = f"{settings.provider_name} {settings.provider_version} to {settings.environment}: {verdict}. {reason}"
@@ -71,11 +78,8 @@ def deploy_app(settings: Settings) -> None:
 
 def record_deployment(settings: Settings) -> None:
     """Record in the broker that this version now runs in the environment."""
-    if not settings.has_broker:
-        say("record-deployment", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
+    if not broker_step_can_run("record-deployment", settings):
         return
-    if not settings.provider_version:
-        raise StepFailed("record-deployment needs a provider version: set GIT_COMMIT")
     broker.record_deployment(settings)
     say("record-deployment", f"recorded {settings.provider_name} {settings.provider_version} in {settings.environment}")
 
