@@ -2,7 +2,8 @@
 
 `python benchmarks/floor.py PACT_DIR` serves `baseline_app` (no store, a no-op states endpoint) with
 uvicorn in a thread on loopback, verifies every `*.json` in PACT_DIR with the same verifier settings as
-the project's entry point, prints `N passed, M failed` and exits 0 when all passed.
+the project's entry point, stops the server as the project does (`should_exit`, then join), prints
+`N passed, M failed` and exits 0 when all passed.
 """
 
 from __future__ import annotations
@@ -32,17 +33,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(port: int) -> uvicorn.Server:
-    """The baseline app served by uvicorn in a daemon thread, once it accepts connections."""
+def start(port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """The baseline app served by uvicorn in a thread, once it accepts connections."""
     config = uvicorn.Config(create_baseline_app(), host=LOOPBACK, port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline:
             raise SystemExit("floor: the baseline app did not start")
         time.sleep(0.001)
-    return server
+    return server, thread
 
 
 def verify(pact_dir: Path, base_url: str) -> tuple[int, int]:
@@ -64,9 +66,10 @@ def verify(pact_dir: Path, base_url: str) -> tuple[int, int]:
 def main() -> int:
     """Serve, verify, report."""
     port = free_port()
-    server = start(port)
+    server, thread = start(port)
     passed, failed = verify(Path(sys.argv[1]), f"http://{LOOPBACK}:{port}")
     server.should_exit = True
+    thread.join()  # leaving uvicorn running in a daemon thread at exit crashes the interpreter now and then
     print(f"{passed} passed, {failed} failed")
     return 0 if passed and not failed else 1
 

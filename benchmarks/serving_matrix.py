@@ -24,9 +24,12 @@ from run import (
     WRK_INSTALL,
     BenchFailed,
     Load,
+    WARM_UP,
     Served,
+    busy_note,
     machine,
     measure_serving,
+    pinning,
     say,
 )
 
@@ -74,12 +77,16 @@ def rendering_rows(reps: int, seconds: float) -> list[list[str]]:
     return [[label, *cells(figures[label], figures["baseline"])] for label in [*renderings, "baseline"]]
 
 
+SPREADS: list[float] = []
+
+
 def cells(mine: dict[str, object], base: dict[str, object]) -> list[str]:
     """Throughput (and its ratio to the baseline) and p99 per endpoint, then peak RSS."""
     out = []
     for path in ENDPOINTS:
         load, floor = mine[path], base[path]
         assert isinstance(load, Load) and isinstance(floor, Load)
+        SPREADS.append(load.spread)
         out += [f"{load.rps:,.0f}", f"{load.rps / floor.rps:.2f}", f"{load.p99_ms:.2f}"]
     return [*out, f"{float(mine['rss']):.1f}"]  # type: ignore[arg-type]
 
@@ -91,12 +98,15 @@ def markdown_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure both parts, print them and write SERVING.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=2.0)
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print(WRK_INSTALL, file=sys.stderr)
         return 1
+    busy = busy_note()
+    if busy:
+        say(f"warning: {busy}")
     per_path = [f"{p} {what}" for p in ENDPOINTS for what in ("req/s", "÷ baseline", "p99 ms")]
     try:
         say("part A: uvicorn set-ups")
@@ -111,8 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines += [f"- **{key}**: {value}" for key, value in machine()]
     lines += [
         "",
-        f"One worker on loopback, `wrk -t1 -c{CONNECTIONS} -d{args.seconds:g}s --latency`, medians of "
-        f"{args.reps} alternated runs after a warm-up; the access log goes to /dev/null (its cheapest sink).",
+        f"One worker on loopback, `wrk -t1 -c{CONNECTIONS} -d{args.seconds:g}s --latency`{pinning()}, medians of "
+        f"{args.reps} alternated runs after a {WARM_UP:g} s warm-up; the access log goes to /dev/null (its cheapest "
+        f"sink). Largest spread of a throughput's runs, (max − min) ÷ median: {max(SPREADS):.0%}."
+        + (f" Warning: {busy}." if busy else ""),
         "",
         "## A. uvicorn set-ups: the project's app, and the bare baseline under the same set-up",
         "",
