@@ -168,6 +168,11 @@ def fetch(base_url: str, path: str) -> tuple[int, str, bytes]:
         connection.close()
 
 
+def shown(text: str) -> str:
+    """Text for the report with this machine's folders left out."""
+    return text.replace(f"{ROOT}/", "").replace(str(ROOT), ".").replace(tempfile.gettempdir(), "TMP")
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
@@ -185,7 +190,7 @@ def _wait_serving(process: subprocess.Popen[bytes], base_url: str, log: IO[bytes
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
-            raise BenchFailed(f"the server exited: {log.read().decode(errors='replace').strip()[-400:]}")
+            raise BenchFailed(shown(f"the server exited: {log.read().decode(errors='replace').strip()[-400:]}"))
         try:
             fetch(base_url, ENDPOINTS[0])
             return
@@ -378,7 +383,7 @@ def timed(command: Sequence[str], expect: str) -> float:
     elapsed = time.perf_counter() - start
     if done.returncode != 0 or expect not in done.stdout:
         tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
-        raise BenchFailed(f"{' '.join(command[1:])} did not pass ({done.returncode}): {' / '.join(tail)}")
+        raise BenchFailed(shown(f"{' '.join(command[1:])} did not pass ({done.returncode}): {' / '.join(tail)}"))
     return elapsed
 
 
@@ -485,7 +490,10 @@ def import_breakdown(top: int = 8) -> list[tuple[str, float]]:
 
 
 def has_jobs_option() -> bool:
+    """Whether the entry point takes --jobs; it must at least answer --help."""
     done = subprocess.run(project_verify("--help"), cwd=ROOT, env=bench_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchFailed(shown(f"example_provider.verify --help failed: {done.stderr.strip()[-300:]}"))
     return "--jobs" in done.stdout
 
 
@@ -619,8 +627,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             subprocess.SubprocessError,
             OSError,
         ) as error:  # one broken figure must not lose the others
-            print(f"bench: {name}: {error}", file=sys.stderr)
-            rows.append(Row(f"{name}: could not be measured", "—", "—", "—", str(error)[:200]))
+            reason = " ".join(str(error).split())[-240:]  # one line, its end: where a traceback names the error
+            print(f"bench: {name}: {reason}", file=sys.stderr)
+            rows.append(Row(f"{name}: could not be measured", "—", "—", "—", reason))
             failed = True
     print_report(rows, settings)
     if not args.no_write:
