@@ -1,29 +1,56 @@
 from __future__ import annotations
 
+from attrs import define, field
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from example_provider.openapi import openapi_json
-from example_provider.responses import JSONResponse
+from example_provider.responses import JSONResponse, RenderedJSONResponse, render_json
 from example_provider.store import ProductStore
 
 
-async def list_products(request: Request) -> JSONResponse:
+@define
+class RenderedCatalogue:
+    """The store's products as JSON, rendered on the first read after a write and kept until the next."""
+
+    store: ProductStore
+    revision: int = -1
+    products: dict[str, bytes] = field(factory=dict)
+    listing: bytes = b"[]"
+
+    def _fresh(self) -> RenderedCatalogue:
+        if self.revision != self.store.revision:
+            self.products = {product.id: render_json(product.to_json()) for product in self.store.all()}
+            self.listing = b"[" + b",".join(self.products.values()) + b"]"
+            self.revision = self.store.revision
+        return self
+
+    def product(self, product_id: str) -> bytes | None:
+        """One product's JSON, or None."""
+        return self._fresh().products.get(product_id)
+
+    def all(self) -> bytes:
+        """The whole catalogue's JSON, in id order."""
+        return self._fresh().listing
+
+
+async def list_products(request: Request) -> Response:
     """Every product in the catalogue, `[]` when it is empty."""
-    store: ProductStore = request.app.state.store
-    return JSONResponse([product.to_json() for product in store.all()])
+    catalogue: RenderedCatalogue = request.app.state.catalogue
+    return RenderedJSONResponse(catalogue.all())
 
 
-async def get_product(request: Request) -> JSONResponse:
+async def get_product(request: Request) -> Response:
     """One product by id, or 404."""
-    store: ProductStore = request.app.state.store
+    catalogue: RenderedCatalogue = request.app.state.catalogue
     product_id = request.path_params["id"]
-    product = store.get(product_id)
-    if product is None:
+    rendered = catalogue.product(product_id)
+    if rendered is None:
         return JSONResponse({"error": f"no product with ID {product_id}"}, status_code=404)
-    return JSONResponse(product.to_json())
+    return RenderedJSONResponse(rendered)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -46,6 +73,7 @@ def create_app(store: ProductStore | None = None, *, provider_states: BaseRoute 
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.router.redirect_slashes = False  # a trailing slash is an unknown path: 404, not a redirect built from Host
     app.state.store = store if store is not None else ProductStore.with_baseline()
+    app.state.catalogue = RenderedCatalogue(app.state.store)
     return app
 
 

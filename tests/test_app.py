@@ -4,7 +4,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from example_provider.app import app as production_app
-from example_provider.store import ProductStore
+from example_provider.store import Product, ProductStore
 
 JSON_UTF8 = "application/json; charset=utf-8"
 
@@ -17,6 +17,20 @@ def test_products_lists_the_catalogue(client: TestClient) -> None:
 
 
 def test_products_is_an_empty_list_when_the_store_is_empty(client: TestClient, store: ProductStore) -> None:
+    store.clear()
+    assert client.get("/products").json() == []
+
+
+def test_answers_follow_every_write_to_the_store(client: TestClient, store: ProductStore) -> None:
+    """The rendered JSON is kept between requests, so each kind of write must show in the next answer."""
+    assert client.get("/product/10").json()["name"] == "28 Degrees"
+    store.put(Product(id="10", type="DEBIT", name="Renamed"))
+    assert client.get("/product/10").json() == {"id": "10", "type": "DEBIT", "name": "Renamed"}
+    store.remove("09")
+    assert [p["id"] for p in client.get("/products").json()] == ["10", "11"]
+    assert client.get("/product/09").status_code == 404
+    store.replace([Product(id="42", type="CREDIT_CARD", name="New")])
+    assert client.get("/products").json() == [{"id": "42", "type": "CREDIT_CARD", "name": "New"}]
     store.clear()
     assert client.get("/products").json() == []
 
