@@ -35,7 +35,7 @@ proofs: $(STAMP) ## Run the proofs (fuzzing, properties, load, privacy, faults, 
 	cd $(ROOT) && PROOFS_REPORT=$(PROOFS_REPORT) $(BIN)/python -m pytest -q tests/proofs; status=$$?; \
 	  $(BIN)/python -m tests.proofs.report $(PROOFS_REPORT) || status=1; exit $$status
 
-verify: $(STAMP) ## Verify every pact in pacts/ (or PACT_DIR), in up to JOBS processes (default: the cores)
+verify: $(STAMP) ## Verify the broker's pacts, or offline those in pacts/ (or PACT_DIR), in up to JOBS processes (default: the cores)
 	$(BIN)/python -m example_provider.verify $(if $(JOBS),--jobs $(JOBS))
 
 verify_pact: $(STAMP) ## Verify one pact: make verify_pact PACT_URL=<file or URL>

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 from attrs import frozen
@@ -133,21 +135,86 @@ def test_webhook(settings: Settings, uuid: str) -> str:
     return result.output
 
 
+def http_auth(settings: Settings) -> dict[str, object]:
+    """The broker credentials as httpx takes them: a bearer token, or HTTP basic."""
+    if settings.broker_token:
+        return {"headers": {"Authorization": f"Bearer {settings.broker_token}"}}
+    return {"auth": (settings.broker_username or "", settings.broker_password or "")}
+
+
 def store_secret(settings: Settings, name: str, value: str, description: str) -> None:
     """Store a value as a PactFlow secret (the `pact` CLI has no command for secrets)."""
-    auth = (
-        {"headers": {"Authorization": f"Bearer {settings.broker_token}"}}
-        if settings.broker_token
-        else {"auth": (settings.broker_username or "", settings.broker_password or "")}
-    )
     try:
         response = httpx.post(
             f"{str(settings.broker_url).rstrip('/')}/secrets",
             json={"name": name, "description": description, "value": value},
             timeout=30.0,
-            **auth,  # type: ignore[arg-type]
+            **http_auth(settings),  # type: ignore[arg-type]
         )
     except httpx.HTTPError as error:
         raise BrokerStepFailed(f"storing the secret failed: {type(error).__name__}") from None
     if response.status_code >= 300:
         raise BrokerStepFailed(f"storing the secret failed: the broker answered {response.status_code}")
+
+
+def selection(settings: Settings) -> dict[str, object]:
+    """Which pacts this build verifies: the consumers' main branches, what is deployed or released,
+    and the consumer branch named like this provider's; pending and WIP pacts included."""
+    selectors: list[dict[str, object]] = [{"mainBranch": True}, {"deployedOrReleased": True}]
+    body: dict[str, object] = {"consumerVersionSelectors": selectors}
+    if settings.provider_branch:
+        selectors.append({"matchingBranch": True})
+        body["providerVersionBranch"] = settings.provider_branch
+    return body | {"includePendingStatus": True, "includeWipPactsSince": settings.include_wip_since}
+
+
+@frozen
+class PactForVerification:
+    """One pact the broker asks this build to verify, and whether its failure may fail the build."""
+
+    url: str
+    description: str
+    pending: bool
+    notices: tuple[str, ...]
+
+
+def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
+    """Ask the broker once which pacts to verify, as the verifier itself asks it."""
+    base = str(settings.broker_url).rstrip("/")
+    transport = httpx.HTTPTransport(retries=settings.broker_retries)
+    try:
+        with httpx.Client(transport=transport, timeout=60.0, **http_auth(settings)) as client:  # type: ignore[arg-type]
+            index = _hal(client.get(base + "/"))
+            template = index["_links"]["pb:provider-pacts-for-verification"]["href"]
+            found = _hal(client.post(template.replace("{provider}", quote(settings.provider_name)), json=selection(settings)))
+    except httpx.HTTPError as error:
+        raise BrokerStepFailed(f"could not reach the broker at {base}: {type(error).__name__}") from None
+    except (KeyError, TypeError):
+        raise BrokerStepFailed(f"the broker at {base} has no pacts-for-verification link") from None
+    try:
+        return [_pact_for_verification(entry) for entry in found.get("_embedded", {}).get("pacts", [])]
+    except (AttributeError, KeyError, TypeError):
+        raise BrokerStepFailed("the broker's list of pacts for verification lacks a pact's link or properties") from None
+
+
+def _pact_for_verification(entry: dict[str, Any]) -> PactForVerification:
+    url = entry["_links"]["self"]["href"]
+    properties = entry.get("verificationProperties", {})
+    return PactForVerification(
+        url=url,
+        description=entry.get("shortDescription", url),
+        pending=bool(properties.get("pending") or properties.get("wip")),  # a WIP pact is pending too
+        notices=tuple(notice["text"] for notice in properties.get("notices", [])),
+    )
+
+
+def _hal(response: httpx.Response) -> dict[str, Any]:
+    """A broker answer as JSON, or one line saying what went wrong."""
+    if response.status_code >= 300:
+        raise BrokerStepFailed(
+            f"fetching the pacts for verification failed: the broker answered {response.status_code} to {response.url.path}"
+        )
+    try:
+        return response.json()  # type: ignore[no-any-return]
+    except ValueError:
+        raise BrokerStepFailed(f"the broker's answer to {response.url.path} is not JSON") from None

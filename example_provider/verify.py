@@ -6,11 +6,8 @@ import logging
 import os
 import re
 import sys
-import subprocess
 import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
 from typing import Any
@@ -186,14 +183,13 @@ def execute(verifier: Verifier, timeout: float) -> bool:
     """Run the verifier in a helper thread, so that Ctrl-C reaches this one; tell whether it finished in time."""
     worker = threading.Thread(target=_verify_quietly, args=(verifier,), name="verifier", daemon=True)
     worker.start()
-    deadline = time.monotonic() + timeout
-    while worker.is_alive() and time.monotonic() < deadline:
-        worker.join(0.05)
+    worker.join(timeout)
     return not worker.is_alive()
 
 
-def run(settings: Settings, *, publish: bool = False) -> Outcome:
-    """Serve the verification app on loopback and replay the pacts against it."""
+def run(settings: Settings, *, publish: bool = False, pending: bool = False) -> Outcome:
+    """Serve the verification app on loopback and replay the pacts against it; `pending` marks
+    a pact the broker sent as pending, whose failures do not fail the build."""
     app = create_verification_app()
     port = free_port()
     base_url = f"http://{LOOPBACK}:{port}"
@@ -213,8 +209,9 @@ def run(settings: Settings, *, publish: bool = False) -> Outcome:
         late = f"the verification did not finish within {settings.verify_timeout} s (VERIFY_TIMEOUT); is the broker slow?"
         return Outcome(interactions=(), errors=(late,))
     results = verifier.results
+    interactions = _interactions(results)
     return Outcome(
-        interactions=_interactions(results),
+        interactions=tuple(evolve(item, pending=True) for item in interactions) if pending else interactions,
         errors=_errors(results),
         refused_states=tuple(app.state.provider_states.refused),
         publish_errors=tuple(watch.errors),
@@ -258,59 +255,41 @@ def verdict(outcome: Outcome) -> str:
     return f"verification FAILED ({counts}): {reason}"
 
 
-INTERACTIONS_PER_WORKER = 100  # below this a worker process costs more than it saves
-VERDICT = re.compile(r"^verification (?:passed|FAILED \()?:? ?(\d+) passed, (\d+) failed", re.MULTILINE)
-
-
-def count_interactions(path: str) -> int:
-    """How many interactions a (checked) local pact holds."""
-    document = json.loads(Path(path).read_text(encoding="utf-8"))
-    return len(document.get("interactions", document.get("messages", [])))
-
-
-def worker_count(jobs: int, paths: Sequence[str]) -> int:
-    """How many worker processes are worth starting for these local pacts."""
-    total = sum(count_interactions(path) for path in paths)
-    return max(1, min(jobs, len(paths), -(-total // INTERACTIONS_PER_WORKER)))
-
-
-def verify_one_pact(path: str) -> subprocess.CompletedProcess[str]:
-    """Verify one pact in its own process, with its own app, store and server."""
-    command = [sys.executable, "-m", "example_provider.verify", "--pact-url", path, "--jobs", "1"]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
-def verify_in_parallel(paths: Sequence[str], workers: int) -> int:
-    """Verify each pact in a worker process, print the output grouped per pact, and answer the exit code."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(verify_one_pact, paths))
-    passed = failed = 0
-    for path, done in zip(paths, runs, strict=True):
-        print(f"\n===== {Path(path).name} =====")
-        print((done.stdout + done.stderr).rstrip())
-        counts = VERDICT.search(done.stdout)
-        if counts:
-            passed, failed = passed + int(counts[1]), failed + int(counts[2])
-    broken = [Path(path).name for path, done in zip(paths, runs, strict=True) if done.returncode != 0]
-    counts = f"{passed} passed, {failed} failed in {len(paths)} pacts ({workers} workers)"
-    if broken:
-        print(f"verification FAILED ({counts}): {', '.join(broken)}")
-        return max(done.returncode for done in runs)
-    print(f"verification passed: {counts}")
-    return 0
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m example_provider.verify", description="Verify the provider against its consumers' pacts."
     )
     parser.add_argument("--pact-url", help="verify only this pact (a file or an http(s) URL); default: PACT_URL")
-    parser.add_argument("--pact-dir", type=Path, help="the folder of local pacts; default: PACT_DIR or pacts/")
-    parser.add_argument("--publish", action="store_true", default=None, help="publish the results to the broker")
     parser.add_argument(
-        "--jobs", type=int, default=None, help="verify local pacts in up to this many processes; default: JOBS or the cores"
+        "--pact-dir", type=Path, help="verify the pacts in this folder, even with a broker configured; default: PACT_DIR or pacts/"
     )
+    parser.add_argument(
+        "--publish", action=argparse.BooleanOptionalAction, help="publish the results to the broker; default: PACT_BROKER_PUBLISH_VERIFICATION_RESULTS"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="verify the pacts in up to this many processes; default: JOBS or the cores"
+    )
+    parser.add_argument("--pending", action="store_true", help="the pact is pending: its failures do not fail the run")
     return parser.parse_args(argv)
+
+
+def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | None:
+    """Verify the pacts in worker processes when there are several; None when one process is the better run."""
+    # imported here: a one-process run, the common case, starts faster without them
+    from example_provider.broker import BrokerStepFailed, pacts_for_verification
+    from example_provider.parallel import PactJob, local_worker_count, verify_in_parallel
+
+    if settings.has_broker:
+        try:
+            pact_jobs = [PactJob.from_broker(pact) for pact in pacts_for_verification(settings)]
+        except BrokerStepFailed as error:
+            raise VerificationError(str(error)) from None
+        workers = min(jobs, len(pact_jobs))
+    else:
+        paths = local_sources(settings)
+        pact_jobs = [PactJob.from_file(path) for path in paths]
+        workers = local_worker_count(jobs, paths)
+    return verify_in_parallel(pact_jobs, workers, publish=publish) if workers > 1 else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -318,18 +297,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings = Settings.from_env()
-        settings = evolve(settings, pact_url=args.pact_url or settings.pact_url, pact_dir=args.pact_dir or settings.pact_dir)
+        settings = evolve(settings, pact_url=args.pact_url or settings.pact_url)
+        if args.pact_dir:  # a folder named on the command line is verified as it is, broker or not
+            settings = evolve(settings, pact_dir=args.pact_dir, broker_url=None)
         publish = settings.publish_results if args.publish is None else args.publish
         if publish and not (settings.has_broker or "://" in (settings.pact_url or "")):
             print("verify: results are not published: local pact files have no broker to publish to", file=sys.stderr)
             publish = False
         jobs = args.jobs or settings.jobs
-        if jobs > 1 and not settings.pact_url and not settings.has_broker:
-            paths = local_sources(settings)
-            workers = worker_count(jobs, paths)
-            if workers > 1:
-                return verify_in_parallel(paths, workers)
-        outcome = run(settings, publish=publish)
+        if jobs > 1 and not settings.pact_url:
+            exit_code = verify_in_workers(settings, jobs, publish)
+            if exit_code is not None:
+                return exit_code
+        outcome = run(settings, publish=publish, pending=args.pending)
     except (VerificationError, SettingsError) as error:
         print(f"verify: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,76 @@
+"""Verifying several pacts at once: each in its own process, with its own app, store and server."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from attrs import frozen
+
+from example_provider.broker import PactForVerification
+
+INTERACTIONS_PER_WORKER = 100  # below this a worker process costs more than it saves
+VERDICT = re.compile(r"^verification (?:passed: |FAILED \()(\d+) passed, (\d+) failed", re.MULTILINE)
+
+
+@frozen
+class PactJob:
+    """One pact for one worker: a file or a broker URL, and whether its failures may fail the build."""
+
+    label: str
+    source: str
+    pending: bool = False
+    notices: tuple[str, ...] = ()
+
+    @classmethod
+    def from_file(cls, path: str) -> PactJob:
+        return cls(label=Path(path).name, source=path)
+
+    @classmethod
+    def from_broker(cls, pact: PactForVerification) -> PactJob:
+        return cls(label=pact.description, source=pact.url, pending=pact.pending, notices=pact.notices)
+
+
+def count_interactions(path: str) -> int:
+    """How many interactions a (checked) local pact holds."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    return len(document.get("interactions", document.get("messages", [])))
+
+
+def local_worker_count(jobs: int, paths: Sequence[str]) -> int:
+    """How many worker processes are worth starting for these local pacts."""
+    total = sum(count_interactions(path) for path in paths)
+    return max(1, min(jobs, len(paths), -(-total // INTERACTIONS_PER_WORKER)))
+
+
+def verify_in_worker(job: PactJob, publish: bool) -> subprocess.CompletedProcess[str]:
+    """Verify one pact in a new process of the verify entry point, which prints its own summary."""
+    command = [sys.executable, "-m", "example_provider.verify", "--pact-url", job.source, "--jobs", "1"]
+    command += ["--publish" if publish else "--no-publish"] + (["--pending"] if job.pending else [])
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def verify_in_parallel(jobs: Sequence[PactJob], workers: int, *, publish: bool = False) -> int:
+    """Verify each pact in a worker, print the output grouped per pact, and answer the exit code."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        runs = list(pool.map(lambda job: verify_in_worker(job, publish), jobs))
+    passed = failed = 0
+    for job, done in zip(jobs, runs, strict=True):
+        print(f"\n===== {job.label} =====")
+        for notice in job.notices:
+            print(f"  {notice}")
+        print((done.stdout + done.stderr).rstrip(), flush=True)
+        if counts := VERDICT.search(done.stdout):
+            passed, failed = passed + int(counts[1]), failed + int(counts[2])
+    broken = [job.label for job, done in zip(jobs, runs, strict=True) if done.returncode != 0]
+    counts = f"{passed} passed, {failed} failed in {len(jobs)} pacts ({workers} workers)"
+    if broken:
+        print(f"\nverification FAILED ({counts}): {', '.join(broken)}")
+        return max(done.returncode for done in runs)
+    print(f"\nverification passed: {counts}{'; results published' if publish else ''}")
+    return 0

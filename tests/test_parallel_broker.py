@@ -1,0 +1,133 @@
+"""Verifying the broker's pacts in worker processes (`make verify JOBS=2`): the same results and
+publications as a one-process run, pending and WIP pacts kept pending, states kept apart."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker_double import BrokerDouble
+from pipeline_runs import PROVIDER, ROOT, TOKEN, environment, make, output, project_pact
+
+WEB = "pactflow-example-consumer"
+
+
+def consumer_pact(consumer: str, *products: tuple[str, str], status: int = 200) -> dict[str, object]:
+    """A pact that sets up each product by id and name, then expects it back (with `status`)."""
+    interactions = [
+        {
+            "description": f"product {product_id}",
+            "providerStates": [{"name": f"a product with ID {product_id} exists", "params": {"name": name}}],
+            "request": {"method": "GET", "path": f"/product/{product_id}"},
+            "response": {"status": status, "body": {"id": product_id, "type": "CREDIT_CARD", "name": name}},
+        }
+        for product_id, name in products
+    ]
+    return {
+        "consumer": {"name": consumer},
+        "provider": {"name": PROVIDER},
+        "interactions": interactions,
+        "metadata": {"pactSpecification": {"version": "3.0.0"}},
+    }
+
+
+@pytest.fixture
+def broker() -> Iterator[BrokerDouble]:
+    with BrokerDouble(token=TOKEN) as double:
+        yield double
+
+
+def published(broker: BrokerDouble, run: slice = slice(None)) -> list[tuple[object, ...]]:
+    """The results one run published, in a form that compares across runs."""
+    return sorted(
+        (
+            result["consumer"], result["pact_url"], result["provider_version"], result["branch"], result["success"],
+            tuple(sorted((test["interactionId"], test["success"]) for test in result["testResults"])),
+        )
+        for result in broker.verification_results[run]
+    )  # fmt: skip
+
+
+def test_workers_publish_exactly_what_one_process_publishes(broker: BrokerDouble, tmp_path: Path) -> None:
+    broker.add_pact(project_pact(WEB), consumer_version="web-1", branch="main")
+    broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="x", deployed=True)
+    broker.add_pact(project_pact("example-provider-states"), consumer_version="st-1", branch="master")
+    # the same ids with other names in two pacts: a state that leaked from one worker's store would fail the other
+    broker.add_pact(consumer_pact("twin-a", ("100", "From A"), ("101", "From A")), consumer_version="a-1", branch="main")
+    broker.add_pact(consumer_pact("twin-b", ("100", "From B"), ("101", "From B")), consumer_version="b-1", branch="main")
+    broker.add_pact(consumer_pact("new-consumer", ("7", "Seven"), status=201), consumer_version="n-1", branch="main", pending=True)
+    broker.add_pact(consumer_pact("wip-consumer", ("8", "Eight"), status=418), consumer_version="w-1", branch="feat/w", wip=True)
+    env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+
+    serial = make("verify", tmp_path, env)
+    assert serial.returncode == 0, output(serial)
+    after_serial = len(broker.verification_results)
+    parallel = make("verify", tmp_path, env, "JOBS=2")
+    text = output(parallel)
+    assert parallel.returncode == 0, text
+
+    assert len(broker.for_verification_requests) == 2  # the list is fetched once per run
+    assert broker.for_verification_requests[0] == broker.for_verification_requests[1]
+    by_workers = published(broker, slice(after_serial, None))
+    assert by_workers == published(broker, slice(after_serial))
+    assert len({row[1] for row in by_workers}) == len(by_workers) == 7  # each pact published once
+    failed = {row[0] for row in by_workers if row[4] is False}
+    assert failed == {"new-consumer", "wip-consumer"}  # published as failed, yet the build passed
+    assert "verification passed: 16 passed, 2 failed in 7 pacts (2 workers); results published" in text
+    assert text.count("\n===== ") == 7 and "===== WIP pact of wip-consumer w-1 =====" in text
+    assert text.count("failed (pending, not counted)") == 2 == output(serial).count("failed (pending, not counted)")
+    assert "This pact is in pending state" in text
+
+
+def test_a_failing_pact_fails_the_run_and_every_pact_is_still_published_once(broker: BrokerDouble, tmp_path: Path) -> None:
+    broker.add_pact(project_pact(WEB), consumer_version="web-1", branch="main")
+    broker.add_pact(consumer_pact("broken-consumer", ("10", "Ten"), status=201), consumer_version="b-1", branch="main")
+    env = environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+    done = make("verify", tmp_path, env, "JOBS=2")
+    text = output(done)
+    assert done.returncode != 0
+    assert "verification FAILED (3 passed, 1 failed in 2 pacts (2 workers)): Pact of broken-consumer b-1" in text
+    assert sorted((row[0], row[4]) for row in published(broker)) == [("broken-consumer", False), (WEB, True)]
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("down", "verify: could not reach the broker at"),
+        ("401", "verify: fetching the pacts for verification failed: the broker answered 401 to /"),
+        ("500", "verify: fetching the pacts for verification failed: the broker answered 500 to /pacts/provider/"),
+    ],
+)
+def test_the_list_that_cannot_be_fetched_is_one_line(broker: BrokerDouble, tmp_path: Path, fault: str, message: str) -> None:
+    broker.add_pact(project_pact(WEB), consumer_version="web-1", branch="main")
+    env = environment(broker, GIT_COMMIT="prov-3", GIT_BRANCH="master", PACT_BROKER_HTTP_RETRIES="0")
+    if fault == "down":
+        broker.stop()
+    elif fault == "401":
+        env["PACT_BROKER_TOKEN"] = "not-the-token"
+    else:
+        broker.fail("for_verification", 500)
+    done = subprocess.run(
+        [sys.executable, "-m", "example_provider.verify", "--jobs", "2"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert output(done).strip().splitlines() == [next(line for line in output(done).splitlines() if line.startswith(message))]
+
+
+def test_a_pact_folder_on_the_command_line_wins_over_the_broker(broker: BrokerDouble, tmp_path: Path) -> None:
+    broker.add_pact(consumer_pact("broken-consumer", ("10", "Ten"), status=201), consumer_version="b-1", branch="main")
+    env = environment(broker, GIT_COMMIT="prov-4", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+    done = subprocess.run(
+        [sys.executable, "-m", "example_provider.verify", "--pact-dir", str(ROOT / "pacts")], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    text = output(done)
+    assert done.returncode == 0, text
+    assert "verification passed: 12 passed, 0 failed" in text
+    assert "results are not published: local pact files have no broker to publish to" in text
+    assert broker.for_verification_requests == [] and broker.verification_results == []
