@@ -41,12 +41,11 @@ SET_UPS = {
     "uvloop + httptools, --no-access-log": (*FAST_SERVER, *QUIET),
 }
 RENDERINGS = {
-    "the project as it is (responses.py)": "as_is",
+    "the project: JSON cached per store revision (app.py)": "as_is",
     "json.dumps per response": "json_dumps",
-    "one shared json.JSONEncoder": "shared_encoder",
-    "orjson.dumps": "orjson_render",
-    "JSON cached per product": "cached_per_product",
-    "JSON cached per store revision (proposed)": "cached_by_revision",
+    "one shared json.JSONEncoder per response": "shared_encoder",
+    "orjson.dumps per response": "orjson_render",
+    "JSON cached per product value": "cached_per_product",
 }
 
 
