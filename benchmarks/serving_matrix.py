@@ -46,6 +46,7 @@ RENDERINGS = {
     "one shared json.JSONEncoder per response": "shared_encoder",
     "orjson.dumps per response": "orjson_render",
     "JSON cached per product value": "cached_per_product",
+    "the project's cache, looked up on request.app.state": "catalogue_on_app_state",
 }
 
 

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from example_provider.app import create_app, http_error
+from example_provider.app import RenderedCatalogue, create_app, http_error
 from example_provider.openapi import openapi_json
-from example_provider.responses import JSONResponse, render_json
+from example_provider.responses import JSONResponse, RenderedJSONResponse, render_json
 from example_provider.store import Product, ProductStore
 
 MEDIA_TYPE = JSONResponse.media_type
@@ -26,17 +26,18 @@ MEDIA_TYPE = JSONResponse.media_type
 
 def _rendering_per_response(render: Callable[[Any], bytes]) -> Starlette:
     """The project's routes with each answer rendered on every request by `render`, with no cache."""
+    store = ProductStore.with_baseline()
 
     async def products(request: Request) -> Response:
-        return Response(render([p.to_json() for p in request.app.state.store.all()]), media_type=MEDIA_TYPE)
+        return Response(render([p.to_json() for p in store.all()]), media_type=MEDIA_TYPE)
 
     async def product(request: Request) -> Response:
-        found = request.app.state.store.get(request.path_params["id"])
+        found = store.get(request.path_params["id"])
         if found is None:
             return JSONResponse({"error": f"no product with ID {request.path_params['id']}"}, status_code=404)
         return Response(render(found.to_json()), media_type=MEDIA_TYPE)
 
-    return _app_like_the_project(products, product, ProductStore.with_baseline())
+    return _app_like_the_project(products, product)
 
 
 def as_is() -> Starlette:
@@ -61,35 +62,47 @@ def orjson_render() -> Starlette:
     return _rendering_per_response(orjson.dumps)
 
 
-def _render(product: Product) -> bytes:
-    return json.dumps(product.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+def cached_per_product() -> Starlette:
+    """Each product's JSON rendered once and kept (keyed by the immutable product); listings joined."""
+    store = ProductStore.with_baseline()
+    rendered: dict[Product, bytes] = {}
+
+    def product_json(product: Product) -> bytes:
+        if product not in rendered:
+            rendered[product] = render_json(product.to_json())
+        return rendered[product]
+
+    async def products(request: Request) -> Response:
+        return Response(b"[" + b",".join(product_json(p) for p in store.all()) + b"]", media_type=MEDIA_TYPE)
+
+    async def product(request: Request) -> Response:
+        found = store.get(request.path_params["id"])
+        if found is None:
+            return JSONResponse({"error": f"no product with ID {request.path_params['id']}"}, status_code=404)
+        return Response(product_json(found), media_type=MEDIA_TYPE)
+
+    return _app_like_the_project(products, product)
 
 
-_PRODUCT_JSON: dict[Product, bytes] = {}
+def catalogue_on_app_state() -> Starlette:
+    """The project's cache, but looked up on `request.app.state` on every request instead of held by the endpoints."""
+
+    async def products(request: Request) -> Response:
+        return RenderedJSONResponse(request.app.state.catalogue.all())
+
+    async def product(request: Request) -> Response:
+        rendered = request.app.state.catalogue.product(request.path_params["id"])
+        if rendered is None:
+            return JSONResponse({"error": f"no product with ID {request.path_params['id']}"}, status_code=404)
+        return RenderedJSONResponse(rendered)
+
+    app = _app_like_the_project(products, product)
+    app.state.catalogue = RenderedCatalogue(ProductStore.with_baseline())
+    return app
 
 
-def _product_json(product: Product) -> bytes:
-    """A product's JSON, rendered once per product value."""
-    rendered = _PRODUCT_JSON.get(product)
-    if rendered is None:
-        rendered = _PRODUCT_JSON[product] = _render(product)
-    return rendered
-
-
-async def _cached_product(request: Request) -> Response:
-    product = request.app.state.store.get(request.path_params["id"])
-    if product is None:
-        return JSONResponse({"error": f"no product with ID {request.path_params['id']}"}, status_code=404)
-    return Response(_product_json(product), media_type=MEDIA_TYPE)
-
-
-async def _cached_products(request: Request) -> Response:
-    products = request.app.state.store.all()
-    return Response(b"[" + b",".join(_product_json(p) for p in products) + b"]", media_type=MEDIA_TYPE)
-
-
-def _app_like_the_project(products: Callable[..., Any], product: Callable[..., Any], store: ProductStore) -> Starlette:
-    """The project's routes, handlers and settings (as in `create_app`), with the two read endpoints replaced."""
+def _app_like_the_project(products: Callable[..., Any], product: Callable[..., Any]) -> Starlette:
+    """The project's routes and settings (as in `create_app`), with the two read endpoints replaced."""
     routes = [
         Route("/products", products, methods=["GET"]),
         Route("/product/{id}", product, methods=["GET"]),
@@ -98,11 +111,4 @@ def _app_like_the_project(products: Callable[..., Any], product: Callable[..., A
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.router.redirect_slashes = False
-    app.state.store = store
     return app
-
-
-def cached_per_product() -> Starlette:
-    """Each product's JSON rendered once and kept (keyed by the immutable product); listings joined."""
-    return _app_like_the_project(_cached_products, _cached_product, ProductStore.with_baseline())
-

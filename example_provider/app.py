@@ -37,43 +37,44 @@ class RenderedCatalogue:
         return self._fresh().listing
 
 
-async def list_products(request: Request) -> Response:
-    """Every product in the catalogue, `[]` when it is empty."""
-    catalogue: RenderedCatalogue = request.app.state.catalogue
-    return RenderedJSONResponse(catalogue.all())
-
-
-async def get_product(request: Request) -> Response:
-    """One product by id, or 404."""
-    catalogue: RenderedCatalogue = request.app.state.catalogue
-    product_id = request.path_params["id"]
-    rendered = catalogue.product(product_id)
-    if rendered is None:
-        return JSONResponse({"error": f"no product with ID {product_id}"}, status_code=404)
-    return RenderedJSONResponse(rendered)
-
-
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     """Unknown paths and unsupported methods answer in JSON too."""
     assert isinstance(exc, HTTPException)
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-ROUTES: list[BaseRoute] = [
-    Route("/products", list_products, methods=["GET"]),
-    Route("/product/{id}", get_product, methods=["GET"]),
-    Route("/products/{id}", get_product, methods=["GET"]),
-    Route("/openapi.json", openapi_json, methods=["GET"]),
-]
+def api_routes(catalogue: RenderedCatalogue) -> list[BaseRoute]:
+    """The products API's routes, answering from this catalogue; the endpoints hold it themselves,
+    because looking it up on `request.app.state` cost a tenth of the throughput."""
+
+    async def list_products(request: Request) -> Response:
+        """Every product in the catalogue, `[]` when it is empty."""
+        return RenderedJSONResponse(catalogue.all())
+
+    async def get_product(request: Request) -> Response:
+        """One product by id, or 404."""
+        product_id = request.path_params["id"]
+        rendered = catalogue.product(product_id)
+        if rendered is None:
+            return JSONResponse({"error": f"no product with ID {product_id}"}, status_code=404)
+        return RenderedJSONResponse(rendered)
+
+    return [
+        Route("/products", list_products, methods=["GET"]),
+        Route("/product/{id}", get_product, methods=["GET"]),
+        Route("/products/{id}", get_product, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+    ]
 
 
 def create_app(store: ProductStore | None = None, *, provider_states: BaseRoute | None = None) -> Starlette:
     """Build the products API over a store; `provider_states` is the private route a verification adds."""
-    routes = [*ROUTES, provider_states] if provider_states is not None else ROUTES
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    store = store if store is not None else ProductStore.with_baseline()
+    routes = api_routes(RenderedCatalogue(store))
+    app = Starlette(routes=[*routes, provider_states] if provider_states is not None else routes,
+                    exception_handlers={HTTPException: http_error})  # fmt: skip
     app.router.redirect_slashes = False  # a trailing slash is an unknown path: 404, not a redirect built from Host
-    app.state.store = store if store is not None else ProductStore.with_baseline()
-    app.state.catalogue = RenderedCatalogue(app.state.store)
+    app.state.store = store
     return app
 
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 import example_provider
-from example_provider.app import ROUTES
+from example_provider.app import create_app
 from example_provider.app import app as production_app
 from example_provider.openapi import openapi_document
 from example_provider.store import ProductStore
@@ -33,7 +33,7 @@ def described() -> dict[str, set[str]]:
 
 def routed() -> dict[str, set[str]]:
     """Every route of the app with its methods, path converters written as plain OpenAPI templates."""
-    routes = [route for route in ROUTES if isinstance(route, Route)]
+    routes = [route for route in create_app().routes if isinstance(route, Route)]
     return {re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path): set(route.methods or ()) for route in routes}
 
 

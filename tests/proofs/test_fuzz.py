@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 from starlette.routing import Route
 
-from example_provider.app import ROUTES
+from example_provider.app import create_app
 from example_provider.store import BASELINE
 
 from .contract import CHECKS, JSON_UTF8, SCHEMA, assert_component_answer, assert_documented, send_raw
@@ -183,7 +183,7 @@ def test_the_known_ids_answer_their_products(production_url: str) -> None:
 
 def test_other_methods_are_405_in_json_and_unknown_paths_404(proof: Proof, production_url: str) -> None:
     """Methods a path does not serve answer the documented 405 with Allow; unknown paths the 404."""
-    for route in [route for route in ROUTES if isinstance(route, Route)]:
+    for route in [route for route in create_app().routes if isinstance(route, Route)]:
         path = route.path.replace("{id}", "10")
         for method in ODD_METHODS:
             response = send_raw(production_url, method, path)
