@@ -39,6 +39,9 @@ SET_UPS = {
     "asyncio + h11, --no-access-log": (*PURE_SERVER, *QUIET),
     "uvloop + httptools, access log (uvicorn[standard])": FAST_SERVER,
     "uvloop + httptools, --no-access-log": (*FAST_SERVER, *QUIET),
+    "uvloop + httptools, --no-access-log, --workers 2 (on the server's one core; RSS of the supervisor)": (
+        *FAST_SERVER, *QUIET, "--workers", "2",
+    ),
 }
 RENDERINGS = {
     "the project: JSON cached per store revision (app.py)": "as_is",

@@ -56,21 +56,25 @@ def verify_in_worker(job: PactJob, publish: bool) -> subprocess.CompletedProcess
 
 
 def verify_in_parallel(jobs: Sequence[PactJob], workers: int, *, publish: bool = False) -> int:
-    """Verify each pact in a worker, print the output grouped per pact, and answer the exit code."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(lambda job: verify_in_worker(job, publish), jobs))
+    """Verify each pact in a worker; print each pact's output as a group, in order, as soon as it is
+    done; answer the exit code."""
     passed = failed = 0
-    for job, done in zip(jobs, runs, strict=True):
-        print(f"\n===== {job.label} =====")
-        for notice in job.notices:
-            print(f"  {notice}")
-        print((done.stdout + done.stderr).rstrip(), flush=True)
-        if counts := VERDICT.search(done.stdout):
-            passed, failed = passed + int(counts[1]), failed + int(counts[2])
-    broken = [job.label for job, done in zip(jobs, runs, strict=True) if done.returncode != 0]
+    broken: list[str] = []
+    worst = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for job, done in zip(jobs, pool.map(lambda job: verify_in_worker(job, publish), jobs), strict=True):
+            print(f"\n===== {job.label} =====")
+            for notice in job.notices:
+                print(f"  {notice}")
+            print((done.stdout + done.stderr).rstrip(), flush=True)
+            if counts := VERDICT.search(done.stdout):
+                passed, failed = passed + int(counts[1]), failed + int(counts[2])
+            if done.returncode != 0:
+                broken.append(job.label)
+                worst = max(worst, done.returncode)
     counts = f"{passed} passed, {failed} failed in {len(jobs)} pacts ({workers} workers)"
     if broken:
         print(f"\nverification FAILED ({counts}): {', '.join(broken)}")
-        return max(done.returncode for done in runs)
+        return worst
     print(f"\nverification passed: {counts}{'; results published' if publish else ''}")
     return 0

@@ -255,6 +255,13 @@ def verdict(outcome: Outcome) -> str:
     return f"verification FAILED ({counts}): {reason}"
 
 
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
+    return int(text)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m example_provider.verify", description="Verify the provider against its consumers' pacts."
@@ -267,7 +274,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--publish", action=argparse.BooleanOptionalAction, help="publish the results to the broker; default: PACT_BROKER_PUBLISH_VERIFICATION_RESULTS"
     )
     parser.add_argument(
-        "--jobs", type=int, default=None, help="verify the pacts in up to this many processes; default: JOBS or the cores"
+        "--jobs", type=at_least_one, default=None, help="verify the pacts in up to this many processes; default: JOBS or the cores"
     )
     parser.add_argument("--pending", action="store_true", help="the pact is pending: its failures do not fail the run")
     return parser.parse_args(argv)

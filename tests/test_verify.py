@@ -157,3 +157,11 @@ def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path, capfd: pytest.Cap
 def test_small_runs_stay_in_one_process(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     assert main(["--pact-dir", str(PACTS), "--jobs", "4"]) == 0
     assert "workers)" not in capfd.readouterr().out
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_jobs_must_be_one_or_more(jobs: str, capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--jobs", jobs])
+    assert exited.value.code == 2
+    assert f"argument --jobs: must be a whole number of 1 or more, got {jobs!r}" in capfd.readouterr().err
