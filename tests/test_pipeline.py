@@ -47,8 +47,9 @@ def seeded(broker: BrokerDouble) -> BrokerDouble:
     return broker
 
 
-def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(seeded: BrokerDouble, tmp_path: Path) -> None:
-    env = environment(seeded, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(seeded: BrokerDouble, tmp_path: Path, jobs: str) -> None:
+    env = environment(seeded, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", JOBS=jobs)
     done = pipeline("ci", tmp_path, env)
     text = output(done)
     assert done.returncode == 0, text
@@ -57,7 +58,9 @@ def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(seeded: Br
     assert {"mainBranch": True} in selectors and {"deployedOrReleased": True} in selectors
     assert {"matchingBranch": True} in selectors and request["providerVersionBranch"] == "master"
     assert request["includePendingStatus"] is True and request["includeWipPactsSince"] == "2020-01-01"
+    assert len(seeded.for_verification_requests) == 1
     published = {result["consumer"]: result for result in seeded.verification_results}
+    assert len(seeded.verification_results) == len(published) == 2
     assert set(published) == {WEB, "pactflow-example-consumer-python"}
     assert all(r["provider_version"] == "prov-1" and r["branch"] == "master" and r["success"] for r in published.values())
     assert "[can-i-deploy] pactflow-example-provider-python prov-1 to production: yes." in text
