@@ -59,6 +59,7 @@ def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(seeded: Br
     assert {"matchingBranch": True} in selectors and request["providerVersionBranch"] == "master"
     assert request["includePendingStatus"] is True and request["includeWipPactsSince"] == "2020-01-01"
     assert len(seeded.for_verification_requests) == 1
+    assert ("in 2 pacts (2 workers)" in text) == (jobs == "2")
     published = {result["consumer"]: result for result in seeded.verification_results}
     assert len(seeded.verification_results) == len(published) == 2
     assert set(published) == {WEB, "pactflow-example-consumer-python"}
