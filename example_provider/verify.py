@@ -131,8 +131,6 @@ def configure(verifier: Verifier, settings: Settings, publish: bool) -> Verifier
         for source in local_sources(settings):
             verifier.add_source(source)
     if publish:
-        if not settings.provider_version:
-            raise VerificationError("cannot publish verification results without a provider version: set GIT_COMMIT")
         verifier.set_publish_options(
             version=settings.provider_version, url=settings.build_url, branch=settings.provider_branch
         )
@@ -311,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if publish and not (settings.has_broker or "://" in (settings.pact_url or "")):
             print("verify: results are not published: local pact files have no broker to publish to", file=sys.stderr)
             publish = False
+        if publish and not settings.provider_version:
+            raise VerificationError("cannot publish verification results without a provider version: set GIT_COMMIT")
         jobs = args.jobs or settings.jobs
         if jobs > 1 and not settings.pact_url:
             exit_code = verify_in_workers(settings, jobs, publish)

@@ -160,11 +160,12 @@ def test_basic_auth_works_and_the_password_never_shows(tmp_path: Path) -> None:
         assert len(broker.verification_results) == 1
 
 
-def test_publishing_without_a_version_is_refused(seeded: BrokerDouble, tmp_path: Path) -> None:
-    done = pipeline("ci", tmp_path, environment(seeded, PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true"))
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_publishing_without_a_version_is_refused(seeded: BrokerDouble, tmp_path: Path, jobs: str) -> None:
+    done = pipeline("ci", tmp_path, environment(seeded, PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", JOBS=jobs))
     assert done.returncode != 0
-    assert "cannot publish verification results without a provider version: set GIT_COMMIT" in output(done)
-    assert seeded.verification_results == []
+    assert output(done).count("cannot publish verification results without a provider version: set GIT_COMMIT") == 2
+    assert seeded.verification_results == [] and seeded.for_verification_requests == []
 
 
 def test_without_a_broker_ci_verifies_offline_and_says_what_it_skipped(tmp_path: Path) -> None:
