@@ -55,6 +55,15 @@ def verify_in_worker(job: PactJob, publish: bool) -> subprocess.CompletedProcess
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
+def reason(done: subprocess.CompletedProcess[str]) -> str:
+    """Why a worker failed: the reason its verdict gives, or its one-line error."""
+    verdicts = [line for line in done.stdout.splitlines() if line.startswith("verification FAILED (")]
+    if verdicts:
+        return verdicts[-1].split("): ", 1)[-1]
+    errors = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    return errors[-1].removeprefix("verify: ") if errors else f"the worker exited with {done.returncode}"
+
+
 def verify_in_parallel(jobs: Sequence[PactJob], workers: int, *, publish: bool = False) -> int:
     """Verify each pact in a worker; print each pact's output as a group, in order, as soon as it is
     done; answer the exit code."""
@@ -70,11 +79,12 @@ def verify_in_parallel(jobs: Sequence[PactJob], workers: int, *, publish: bool =
             if counts := VERDICT.search(done.stdout):
                 passed, failed = passed + int(counts[1]), failed + int(counts[2])
             if done.returncode != 0:
-                broken.append(job.label)
+                broken.append(f"{job.label}: {reason(done)}")
                 worst = max(worst, done.returncode)
     counts = f"{passed} passed, {failed} failed in {len(jobs)} pacts ({workers} workers)"
     if broken:
-        print(f"\nverification FAILED ({counts}): {', '.join(broken)}")
+        more = f" (and {len(broken) - 1} more failed pacts)" if len(broken) > 1 else ""
+        print(f"\nverification FAILED ({counts}): {broken[0]}{more}")
         return worst
     print(f"\nverification passed: {counts}{'; results published' if publish else ''}")
     return 0

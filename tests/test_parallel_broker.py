@@ -90,7 +90,7 @@ def test_a_failing_pact_fails_the_run_and_every_pact_is_still_published_once(bro
     done = make("verify", tmp_path, env, "JOBS=2")
     text = output(done)
     assert done.returncode != 0
-    assert "verification FAILED (3 passed, 1 failed in 2 pacts (2 workers)): Pact of broken-consumer b-1" in text
+    assert "verification FAILED (3 passed, 1 failed in 2 pacts (2 workers)): Pact of broken-consumer b-1: 1 interaction(s) failed" in text
     assert sorted((row[0], row[4]) for row in published(broker)) == [("broken-consumer", False), (WEB, True)]
 
 

@@ -150,7 +150,7 @@ def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path, capfd: pytest.Cap
     write(tmp_path, "broken.json", broken)
     assert main(["--pact-dir", str(tmp_path), "--jobs", "2"]) == 1
     out = capfd.readouterr().out
-    assert "verification FAILED (239 passed, 1 failed in 2 pacts (2 workers)): broken.json" in out
+    assert "verification FAILED (239 passed, 1 failed in 2 pacts (2 workers)): broken.json: 1 interaction(s) failed" in out
     assert "expected 201 but was 200" in out
 
 

@@ -1,6 +1,7 @@
-"""Broker faults, in the main build and the webhook build (the verifier retries 5xx and 429 for
-about two minutes, so one persistent 500 stands for them all): each ends with a non-zero exit and
-one readable line, and no result is reported as published when the broker did not take it."""
+"""Broker faults, in the main build (in one process, and with two pacts in two workers) and the
+webhook build (the verifier retries 5xx and 429 for about two minutes, so one persistent 500 stands
+for them all): each ends with a non-zero exit and one readable line, and no result is reported as
+published when the broker did not take it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pipeline_runs import PROVIDER, TOKEN, environment, failure, output, pipelin
 
 from .report import Proof
 
-MODES = ("main", "webhook")
+MODES = ("main", "workers", "webhook")
 
 
 @pytest.fixture
@@ -32,8 +33,16 @@ def run_build(broker: BrokerDouble, mode: str, cwd: Path, **extra: str) -> tuple
     env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
     if mode == "webhook":
         env["PACT_URL"] = url
+    if mode == "workers":
+        broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="main")
+        env["JOBS"] = "2"
     done = pipeline("ci", cwd, env | extra)
     return done.returncode, output(done)
+
+
+def pacts_in(mode: str) -> int:
+    """How many pacts a build of this mode verifies and publishes."""
+    return 2 if mode == "workers" else 1
 
 
 def refused(text: str) -> str:
@@ -54,11 +63,14 @@ def test_broker_down_before_the_build(proof: Proof, mode: str, tmp_path: Path) -
                       PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")  # fmt: skip
     if mode == "webhook":
         env["PACT_URL"] = f"{dead}/pacts/provider/{PROVIDER}/consumer/c/version/1"
+    if mode == "workers":
+        env["JOBS"] = "2"
     done = pipeline("ci", tmp_path, env)
     proof.count("faults")
     assert done.returncode == 1
     line = failure(done)
     assert "verification failed" in line and dead in line
+    assert ("could not reach the broker" in line) == (mode == "workers")  # the workers' run asks for the list itself
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -84,13 +96,18 @@ FAULTS: dict[str, tuple[Callable[[BrokerDouble], None], str]] = {
     "401": (lambda broker: setattr(broker, "token", "another-token"), "401"),
     "403": (lambda broker: broker.fail("index", 403), "403"),
     "404 for the pacts": (lambda broker: broker.fail("for_verification", 404), "No pacts found for provider"),
+    "404 for the pacts, asked by the workers' run": (lambda broker: broker.fail("for_verification", 404), "the broker answered 404"),
     "404 for the pact": (lambda broker: broker.fail("pact", 404), "Failed to load pact"),
     "malformed pact document": (lambda broker: broker.fail("pact", 200), "not pact documents"),
     "422 on publishing": (lambda broker: broker.fail("publish", 422), "the results were NOT published: the broker answered 422"),
     "409 on publishing": (lambda broker: broker.fail("publish", 409), "the results were NOT published: the broker answered 409"),
 }
-MAIN_ONLY = {"403", "404 for the pacts"}  # the webhook build does not read the index or the pacts for verification
-CASES = [(fault, mode) for fault in FAULTS for mode in MODES if mode == "main" or fault not in MAIN_ONLY]
+ONLY = {  # the webhook build does not read the index or the pacts for verification; the two runs word a 404 apart
+    "403": {"main", "workers"},
+    "404 for the pacts": {"main"},
+    "404 for the pacts, asked by the workers' run": {"workers"},
+}
+CASES = [(fault, mode) for fault in FAULTS for mode in MODES if mode in ONLY.get(fault, MODES)]
 
 
 @pytest.mark.parametrize(("fault", "mode"), CASES)
@@ -102,6 +119,8 @@ def test_a_broker_fault_fails_the_build_in_one_line(proof: Proof, broker: Broker
     assert code == 1
     line = refused(text)
     assert named in line, line
+    if mode == "workers":  # the list was refused, or the workers ran and the line names the pact that failed
+        assert "fetching the pacts for verification failed" in line or "in 2 pacts (2 workers)): Pact of" in line, line
     assert_not_claimed_published(text)
     assert not any(result["success"] for result in broker.verification_results)
 
@@ -114,7 +133,7 @@ def test_a_result_refused_once_is_published_on_the_next_run(proof: Proof, broker
     code, text = run_build(broker, mode, tmp_path)
     proof.count("runs", 2)
     assert code == 0, text
-    assert [(r["provider_version"], r["success"]) for r in broker.verification_results] == [("prov-1", True)]
+    assert [(r["provider_version"], r["success"]) for r in broker.verification_results] == [("prov-1", True)] * pacts_in(mode)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -123,7 +142,7 @@ def test_a_500_on_publishing_is_retried_by_the_verifier(proof: Proof, broker: Br
     code, text = run_build(broker, mode, tmp_path)
     proof.count("faults")
     assert code == 0, text
-    assert len(broker.verification_results) == 1
+    assert len(broker.verification_results) == pacts_in(mode)
 
 
 def test_a_persistent_500_on_publishing_fails_after_the_verifiers_retries(proof: Proof, broker: BrokerDouble, tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ def assert_no_file_holds_a_sentinel(folder: Path) -> None:
 @pytest.mark.parametrize("source", ["dotenv", "environment"])
 def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: str, source: str, tmp_path: Path) -> None:
     url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
+    broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="main")
     secrets = credentials(broker.base_url, auth)
     env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_URL=url)
     if source == "dotenv":
@@ -74,22 +75,25 @@ def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: 
         done = make(target, tmp_path, env)
         assert done.returncode == 0, (target, done.stdout + done.stderr)
         assert_no_sentinel(proof, done.stdout + done.stderr)
+    in_workers = make("verify", tmp_path, env | {"PACT_URL": ""}, "JOBS=2")
+    assert in_workers.returncode == 0 and "(2 workers)" in in_workers.stdout, in_workers.stdout + in_workers.stderr
+    assert_no_sentinel(proof, in_workers.stdout + in_workers.stderr)
     assert broker.secrets[-1]["value"] == TRAVIS  # the targets did use the credentials
-    assert len(broker.verification_results) == 3  # ci, verify and ci_webhook each published
+    assert len(broker.verification_results) == 2 + 1 + 1 + 2  # ci (2 pacts), verify and ci_webhook (PACT_URL), workers (2)
     assert_no_file_holds_a_sentinel(tmp_path)
 
 
 def test_failures_do_not_show_a_credential(proof: Proof, auth: str, tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", **credentials(dead, auth))
-    for step in ("ci", "can-i-deploy", "record-deployment", "create-travis-token-secret"):
-        done = pipeline(step, tmp_path, env | {"CAN_I_DEPLOY_RETRIES": "0"})
+    for step, jobs in (("ci", "1"), ("ci", "2"), ("can-i-deploy", "1"), ("record-deployment", "1"), ("create-travis-token-secret", "1")):
+        done = pipeline(step, tmp_path, env | {"CAN_I_DEPLOY_RETRIES": "0", "JOBS": jobs})
         assert done.returncode != 0
         assert_no_sentinel(proof, done.stdout + done.stderr)
     with BrokerDouble(token="a-different-token") as broker:
         broker.add_pact(project_pact("pactflow-example-consumer"), branch="main")
-        for step in ("ci", "record-deployment", "create-travis-token-secret"):
-            done = pipeline(step, tmp_path, env | credentials(broker.base_url, auth))
+        for step, jobs in (("ci", "1"), ("ci", "2"), ("record-deployment", "1"), ("create-travis-token-secret", "1")):
+            done = pipeline(step, tmp_path, env | credentials(broker.base_url, auth) | {"JOBS": jobs})
             assert done.returncode != 0
             assert_no_sentinel(proof, done.stdout + done.stderr)
     assert_no_file_holds_a_sentinel(tmp_path)
