@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -195,6 +196,31 @@ def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
         return [_pact_for_verification(entry) for entry in found.get("_embedded", {}).get("pacts", [])]
     except (AttributeError, KeyError, TypeError):
         raise BrokerStepFailed("the broker's list of pacts for verification lacks a pact's link or properties") from None
+
+
+def count_interactions(settings: Settings, pacts: list[PactForVerification]) -> int | None:
+    """How many interactions the broker's pacts hold together, or None when a pact cannot be read
+    (its worker then reports why)."""
+    transport = httpx.HTTPTransport(retries=settings.broker_retries)
+    try:
+        with (
+            httpx.Client(transport=transport, timeout=60.0, **http_auth(settings)) as client,  # type: ignore[arg-type]
+            ThreadPoolExecutor(max_workers=8) as pool,
+        ):
+            documents = list(pool.map(client.get, [pact.url for pact in pacts]))
+    except httpx.HTTPError:
+        return None
+    total = 0
+    for answer in documents:
+        try:
+            document = answer.json() if answer.status_code == 200 else None
+        except ValueError:
+            return None
+        interactions = document.get("interactions", document.get("messages")) if isinstance(document, dict) else None
+        if not isinstance(interactions, list):
+            return None
+        total += len(interactions)
+    return total
 
 
 def _pact_for_verification(entry: dict[str, Any]) -> PactForVerification:

@@ -36,16 +36,17 @@ class PactJob:
         return cls(label=pact.description, source=pact.url, pending=pact.pending, notices=pact.notices)
 
 
-def count_interactions(path: str) -> int:
+def count_file_interactions(path: str) -> int:
     """How many interactions a (checked) local pact holds."""
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     return len(document.get("interactions", document.get("messages", [])))
 
 
-def local_worker_count(jobs: int, paths: Sequence[str]) -> int:
-    """How many worker processes are worth starting for these local pacts."""
-    total = sum(count_interactions(path) for path in paths)
-    return max(1, min(jobs, len(paths), -(-total // INTERACTIONS_PER_WORKER)))
+def worker_count(jobs: int, pacts: int, interactions: int | None) -> int:
+    """How many worker processes are worth starting: at most one per pact, and one per
+    INTERACTIONS_PER_WORKER interactions (when the count is unknown, one per pact)."""
+    by_size = pacts if interactions is None else -(-interactions // INTERACTIONS_PER_WORKER)
+    return max(1, min(jobs, pacts, by_size))
 
 
 def verify_in_worker(job: PactJob, publish: bool) -> subprocess.CompletedProcess[str]:

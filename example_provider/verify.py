@@ -281,19 +281,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | None:
     """Verify the pacts in worker processes when there are several; None when one process is the better run."""
     # imported here: a one-process run, the common case, starts faster without them
-    from example_provider.broker import BrokerStepFailed, pacts_for_verification
-    from example_provider.parallel import PactJob, local_worker_count, verify_in_parallel
+    from example_provider.broker import BrokerStepFailed, count_interactions, pacts_for_verification
+    from example_provider.parallel import PactJob, count_file_interactions, verify_in_parallel, worker_count
 
     if settings.has_broker:
         try:
-            pact_jobs = [PactJob.from_broker(pact) for pact in pacts_for_verification(settings)]
+            pacts = pacts_for_verification(settings)
         except BrokerStepFailed as error:
             raise VerificationError(str(error)) from None
-        workers = min(jobs, len(pact_jobs))
+        pact_jobs = [PactJob.from_broker(pact) for pact in pacts]
+        workers = worker_count(jobs, len(pacts), count_interactions(settings, pacts) if len(pacts) > 1 else None)
     else:
         paths = local_sources(settings)
         pact_jobs = [PactJob.from_file(path) for path in paths]
-        workers = local_worker_count(jobs, paths)
+        workers = worker_count(jobs, len(paths), sum(count_file_interactions(path) for path in paths))
     return verify_in_parallel(pact_jobs, workers, publish=publish) if workers > 1 else None
 
 

@@ -56,3 +56,27 @@ def failure(done: subprocess.CompletedProcess[str]) -> str:
     """The one line a failed step leaves (Make's own "Error 1" line follows it)."""
     (line,) = [line for line in (done.stdout + done.stderr).splitlines() if "] FAILED: " in line]
     return line
+
+
+def consumer_pact(consumer: str, *products: tuple[str, str], status: int = 200) -> dict[str, object]:
+    """A pact that sets up each product by id and name, then expects it back (with `status`)."""
+    interactions = [
+        {
+            "description": f"product {product_id}",
+            "providerStates": [{"name": f"a product with ID {product_id} exists", "params": {"name": name}}],
+            "request": {"method": "GET", "path": f"/product/{product_id}"},
+            "response": {"status": status, "body": {"id": product_id, "type": "CREDIT_CARD", "name": name}},
+        }
+        for product_id, name in products
+    ]
+    return {
+        "consumer": {"name": consumer},
+        "provider": {"name": PROVIDER},
+        "interactions": interactions,
+        "metadata": {"pactSpecification": {"version": "3.0.0"}},
+    }
+
+
+def named_products(count: int, name: str, first: int = 100) -> list[tuple[str, str]]:
+    """`count` products, ids from `first` on, all called `name`: the products of a large pact."""
+    return [(str(product_id), name) for product_id in range(first, first + count)]

@@ -11,28 +11,9 @@ from pathlib import Path
 import pytest
 
 from broker_double import BrokerDouble
-from pipeline_runs import PROVIDER, ROOT, TOKEN, environment, make, output, project_pact
+from pipeline_runs import ROOT, TOKEN, consumer_pact, environment, make, named_products, output, project_pact
 
 WEB = "pactflow-example-consumer"
-
-
-def consumer_pact(consumer: str, *products: tuple[str, str], status: int = 200) -> dict[str, object]:
-    """A pact that sets up each product by id and name, then expects it back (with `status`)."""
-    interactions = [
-        {
-            "description": f"product {product_id}",
-            "providerStates": [{"name": f"a product with ID {product_id} exists", "params": {"name": name}}],
-            "request": {"method": "GET", "path": f"/product/{product_id}"},
-            "response": {"status": status, "body": {"id": product_id, "type": "CREDIT_CARD", "name": name}},
-        }
-        for product_id, name in products
-    ]
-    return {
-        "consumer": {"name": consumer},
-        "provider": {"name": PROVIDER},
-        "interactions": interactions,
-        "metadata": {"pactSpecification": {"version": "3.0.0"}},
-    }
 
 
 @pytest.fixture
@@ -57,8 +38,9 @@ def test_workers_publish_exactly_what_one_process_publishes(broker: BrokerDouble
     broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="x", deployed=True)
     broker.add_pact(project_pact("example-provider-states"), consumer_version="st-1", branch="master")
     # the same ids with other names in two pacts: a state that leaked from one worker's store would fail the other
-    broker.add_pact(consumer_pact("twin-a", ("100", "From A"), ("101", "From A")), consumer_version="a-1", branch="main")
-    broker.add_pact(consumer_pact("twin-b", ("100", "From B"), ("101", "From B")), consumer_version="b-1", branch="main")
+    # (100 interactions each, so that workers pay off: a worker process costs about 100 interactions' time)
+    broker.add_pact(consumer_pact("twin-a", *named_products(100, "From A")), consumer_version="a-1", branch="main")
+    broker.add_pact(consumer_pact("twin-b", *named_products(100, "From B")), consumer_version="b-1", branch="main")
     broker.add_pact(consumer_pact("new-consumer", ("7", "Seven"), status=201), consumer_version="n-1", branch="main", pending=True)
     broker.add_pact(consumer_pact("wip-consumer", ("8", "Eight"), status=418), consumer_version="w-1", branch="feat/w", wip=True)
     env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
@@ -77,21 +59,32 @@ def test_workers_publish_exactly_what_one_process_publishes(broker: BrokerDouble
     assert len({row[1] for row in by_workers}) == len(by_workers) == 7  # each pact published once
     failed = {row[0] for row in by_workers if row[4] is False}
     assert failed == {"new-consumer", "wip-consumer"}  # published as failed, yet the build passed
-    assert "verification passed: 16 passed, 2 failed in 7 pacts (2 workers); results published" in text
+    assert "verification passed: 212 passed, 2 failed in 7 pacts (2 workers); results published" in text
     assert text.count("\n===== ") == 7 and "===== WIP pact of wip-consumer w-1 =====" in text
     assert text.count("failed (pending, not counted)") == 2 == output(serial).count("failed (pending, not counted)")
     assert "This pact is in pending state" in text
 
 
 def test_a_failing_pact_fails_the_run_and_every_pact_is_still_published_once(broker: BrokerDouble, tmp_path: Path) -> None:
-    broker.add_pact(project_pact(WEB), consumer_version="web-1", branch="main")
-    broker.add_pact(consumer_pact("broken-consumer", ("10", "Ten"), status=201), consumer_version="b-1", branch="main")
+    broker.add_pact(consumer_pact("fine-consumer", *named_products(100, "Fine")), consumer_version="f-1", branch="main")
+    broker.add_pact(consumer_pact("broken-consumer", *named_products(100, "Fine"), status=201), consumer_version="b-1", branch="main")
     env = environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
     done = make("verify", tmp_path, env, "JOBS=2")
     text = output(done)
     assert done.returncode != 0
-    assert "verification FAILED (3 passed, 1 failed in 2 pacts (2 workers)): Pact of broken-consumer b-1: 1 interaction(s) failed" in text
-    assert sorted((row[0], row[4]) for row in published(broker)) == [("broken-consumer", False), (WEB, True)]
+    assert "verification FAILED (100 passed, 100 failed in 2 pacts (2 workers)): Pact of broken-consumer b-1: 100 interaction(s) failed" in text
+    assert sorted((row[0], row[4]) for row in published(broker)) == [("broken-consumer", False), ("fine-consumer", True)]
+
+
+def test_small_pacts_from_the_broker_stay_in_one_process(broker: BrokerDouble, tmp_path: Path) -> None:
+    for consumer in (WEB, "pactflow-example-consumer-python", "example-provider-states"):
+        broker.add_pact(project_pact(consumer), consumer_version="1", branch="main")
+    env = environment(broker, GIT_COMMIT="prov-5", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+    done = make("verify", tmp_path, env, "JOBS=2")
+    text = output(done)
+    assert done.returncode == 0, text
+    assert "verification passed: 12 passed, 0 failed; results published" in text and "workers)" not in text
+    assert len(broker.verification_results) == 3
 
 
 @pytest.mark.parametrize(

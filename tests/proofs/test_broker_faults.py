@@ -14,7 +14,7 @@ import pytest
 
 from broker_double import BrokerDouble
 from example_provider.server import free_port
-from pipeline_runs import PROVIDER, TOKEN, environment, failure, output, pipeline, project_pact
+from pipeline_runs import PROVIDER, TOKEN, consumer_pact, environment, failure, named_products, output, pipeline, project_pact
 
 from .report import Proof
 
@@ -33,8 +33,8 @@ def run_build(broker: BrokerDouble, mode: str, cwd: Path, **extra: str) -> tuple
     env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
     if mode == "webhook":
         env["PACT_URL"] = url
-    if mode == "workers":
-        broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="main")
+    if mode == "workers":  # a second pact large enough for a second worker
+        broker.add_pact(consumer_pact("large-consumer", *named_products(150, "Large")), consumer_version="l-1", branch="main")
         env["JOBS"] = "2"
     done = pipeline("ci", cwd, env | extra)
     return done.returncode, output(done)

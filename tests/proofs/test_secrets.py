@@ -11,7 +11,7 @@ import pytest
 
 from broker_double import BrokerDouble
 from example_provider.server import free_port
-from pipeline_runs import ROOT, environment, make, pipeline, project_pact
+from pipeline_runs import ROOT, consumer_pact, environment, make, named_products, pipeline, project_pact
 
 from .report import Proof
 
@@ -61,7 +61,7 @@ def assert_no_file_holds_a_sentinel(folder: Path) -> None:
 @pytest.mark.parametrize("source", ["dotenv", "environment"])
 def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: str, source: str, tmp_path: Path) -> None:
     url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
-    broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="main")
+    broker.add_pact(consumer_pact("large-consumer", *named_products(150, "Large")), consumer_version="l-1", branch="main")
     secrets = credentials(broker.base_url, auth)
     env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_URL=url)
     if source == "dotenv":
