@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 from attrs import frozen
 
+from example_provider.pact_documents import interactions_of
 from example_provider.settings import Settings
 
 
@@ -136,22 +137,24 @@ def test_webhook(settings: Settings, uuid: str) -> str:
     return result.output
 
 
-def http_auth(settings: Settings) -> dict[str, object]:
-    """The broker credentials as httpx takes them: a bearer token, or HTTP basic."""
-    if settings.broker_token:
-        return {"headers": {"Authorization": f"Bearer {settings.broker_token}"}}
-    return {"auth": (settings.broker_username or "", settings.broker_password or "")}
+def http_client(settings: Settings) -> httpx.Client:
+    """An HTTP client for the broker, with its credentials (a bearer token, or HTTP basic) and retries."""
+    credentials: dict[str, Any] = (
+        {"headers": {"Authorization": f"Bearer {settings.broker_token}"}}
+        if settings.broker_token
+        else {"auth": (settings.broker_username or "", settings.broker_password or "")}
+    )
+    return httpx.Client(transport=httpx.HTTPTransport(retries=settings.broker_retries), timeout=60.0, **credentials)
 
 
 def store_secret(settings: Settings, name: str, value: str, description: str) -> None:
     """Store a value as a PactFlow secret (the `pact` CLI has no command for secrets)."""
     try:
-        response = httpx.post(
-            f"{str(settings.broker_url).rstrip('/')}/secrets",
-            json={"name": name, "description": description, "value": value},
-            timeout=30.0,
-            **http_auth(settings),  # type: ignore[arg-type]
-        )
+        with http_client(settings) as client:
+            response = client.post(
+                f"{str(settings.broker_url).rstrip('/')}/secrets",
+                json={"name": name, "description": description, "value": value},
+            )
     except httpx.HTTPError as error:
         raise BrokerStepFailed(f"storing the secret failed: {type(error).__name__}") from None
     if response.status_code >= 300:
@@ -182,9 +185,8 @@ class PactForVerification:
 def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
     """Ask the broker once which pacts to verify, as the verifier itself asks it."""
     base = str(settings.broker_url).rstrip("/")
-    transport = httpx.HTTPTransport(retries=settings.broker_retries)
     try:
-        with httpx.Client(transport=transport, timeout=60.0, **http_auth(settings)) as client:  # type: ignore[arg-type]
+        with http_client(settings) as client:
             index = _hal(client.get(base + "/"))
             template = index["_links"]["pb:provider-pacts-for-verification"]["href"]
             found = _hal(client.post(template.replace("{provider}", quote(settings.provider_name)), json=selection(settings)))
@@ -201,23 +203,18 @@ def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
 def count_interactions(settings: Settings, pacts: list[PactForVerification]) -> int | None:
     """How many interactions the broker's pacts hold together, or None when a pact cannot be read
     (its worker then reports why)."""
-    transport = httpx.HTTPTransport(retries=settings.broker_retries)
     try:
-        with (
-            httpx.Client(transport=transport, timeout=60.0, **http_auth(settings)) as client,  # type: ignore[arg-type]
-            ThreadPoolExecutor(max_workers=8) as pool,
-        ):
-            documents = list(pool.map(client.get, [pact.url for pact in pacts]))
+        with http_client(settings) as client, ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(client.get, [pact.url for pact in pacts]))
     except httpx.HTTPError:
         return None
     total = 0
-    for answer in documents:
+    for answer in answers:
         try:
-            document = answer.json() if answer.status_code == 200 else None
+            interactions = interactions_of(answer.json()) if answer.status_code == 200 else None
         except ValueError:
             return None
-        interactions = document.get("interactions", document.get("messages")) if isinstance(document, dict) else None
-        if not isinstance(interactions, list):
+        if interactions is None:
             return None
         total += len(interactions)
     return total

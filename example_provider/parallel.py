@@ -13,6 +13,7 @@ from pathlib import Path
 from attrs import frozen
 
 from example_provider.broker import PactForVerification
+from example_provider.pact_documents import interactions_of
 
 INTERACTIONS_PER_WORKER = 100  # below this a worker process costs more than it saves
 VERDICT = re.compile(r"^verification (?:passed: |FAILED \()(\d+) passed, (\d+) failed", re.MULTILINE)
@@ -38,8 +39,7 @@ class PactJob:
 
 def count_file_interactions(path: str) -> int:
     """How many interactions a (checked) local pact holds."""
-    document = json.loads(Path(path).read_text(encoding="utf-8"))
-    return len(document.get("interactions", document.get("messages", [])))
+    return len(interactions_of(json.loads(Path(path).read_text(encoding="utf-8"))) or ())
 
 
 def worker_count(jobs: int, pacts: int, interactions: int | None) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 from attrs import evolve, frozen
 
+from example_provider.pact_documents import interactions_of
 from example_provider.server import LOOPBACK, free_port, running_server
 from example_provider.settings import Settings, SettingsError
 
@@ -89,7 +90,7 @@ def check_pact_file(path: Path) -> None:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise VerificationError(f"pact file {path} is not valid JSON: {error}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("interactions", document.get("messages")), list):
+    if interactions_of(document) is None:
         raise VerificationError(f"pact file {path} is not a pact: it has no list of interactions")
 
 
