@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -13,7 +12,6 @@ from pathlib import Path
 from attrs import frozen
 
 from example_provider.broker import PactForVerification
-from example_provider.pact_documents import interactions_of
 
 INTERACTIONS_PER_WORKER = 100  # below this a worker process costs more than it saves
 VERDICT = re.compile(r"^verification (?:passed: |FAILED \()(\d+) passed, (\d+) failed", re.MULTILINE)
@@ -35,11 +33,6 @@ class PactJob:
     @classmethod
     def from_broker(cls, pact: PactForVerification) -> PactJob:
         return cls(label=pact.description, source=pact.url, pending=pact.pending, notices=pact.notices)
-
-
-def count_file_interactions(path: str) -> int:
-    """How many interactions a (checked) local pact holds."""
-    return len(interactions_of(json.loads(Path(path).read_text(encoding="utf-8"))) or ())
 
 
 def worker_count(jobs: int, pacts: int, interactions: int | None) -> int:

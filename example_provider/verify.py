@@ -82,20 +82,23 @@ class Outcome:
         return not (self.failed or self.errors or self.publish_errors) and bool(self.interactions)
 
 
-def check_pact_file(path: Path) -> None:
-    """Refuse a local pact that is missing or is not a pact document, in one line."""
+def check_pact_file(path: Path) -> int:
+    """Refuse a local pact that is missing or is not a pact document, in one line; else count its interactions."""
     if not path.is_file():
         raise VerificationError(f"pact file not found: {path}")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise VerificationError(f"pact file {path} is not valid JSON: {error}") from None
-    if interactions_of(document) is None:
+    interactions = interactions_of(document)
+    if interactions is None:
         raise VerificationError(f"pact file {path} is not a pact: it has no list of interactions")
+    return len(interactions)
 
 
-def local_sources(settings: Settings) -> list[str]:
-    """The pact files to verify offline: PACT_URL when it is a file, else every pact in the pact folder."""
+def local_pacts(settings: Settings) -> dict[str, int]:
+    """The pact files to verify offline, each with its number of interactions: PACT_URL when it
+    is a file, else every pact in the pact folder."""
     if settings.pact_url and "://" not in settings.pact_url:
         paths = [Path(settings.pact_url)]
     else:
@@ -104,9 +107,7 @@ def local_sources(settings: Settings) -> list[str]:
         paths = sorted(settings.pact_dir.glob("*.json"))
         if not paths:
             raise VerificationError(f"no pact files (*.json) in {settings.pact_dir}")
-    for path in paths:
-        check_pact_file(path)
-    return [str(path) for path in paths]
+    return {str(path): check_pact_file(path) for path in paths}
 
 
 def _auth(settings: Settings) -> dict[str, str]:
@@ -129,7 +130,7 @@ def configure(verifier: Verifier, settings: Settings, publish: bool) -> Verifier
             selection.consumer_version(matching_branch=True).provider_branch(settings.provider_branch)
         selection.include_pending().include_wip_since(settings.include_wip_since).build()
     else:
-        for source in local_sources(settings):
+        for source in local_pacts(settings):
             verifier.add_source(source)
     if publish:
         verifier.set_publish_options(
@@ -283,7 +284,7 @@ def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | Non
     """Verify the pacts in worker processes when there are several; None when one process is the better run."""
     # imported here: a one-process run, the common case, starts faster without them
     from example_provider.broker import BrokerStepFailed, count_interactions, pacts_for_verification
-    from example_provider.parallel import PactJob, count_file_interactions, verify_in_parallel, worker_count
+    from example_provider.parallel import PactJob, verify_in_parallel, worker_count
 
     if settings.has_broker:
         try:
@@ -293,9 +294,9 @@ def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | Non
         pact_jobs = [PactJob.from_broker(pact) for pact in pacts]
         workers = worker_count(jobs, len(pacts), count_interactions(settings, pacts) if len(pacts) > 1 else None)
     else:
-        paths = local_sources(settings)
-        pact_jobs = [PactJob.from_file(path) for path in paths]
-        workers = worker_count(jobs, len(paths), sum(count_file_interactions(path) for path in paths))
+        files = local_pacts(settings)
+        pact_jobs = [PactJob.from_file(path) for path in files]
+        workers = worker_count(jobs, len(files), sum(files.values()))
     return verify_in_parallel(pact_jobs, workers, publish=publish) if workers > 1 else None
 
 
