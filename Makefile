@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-PIPELINE := $(BIN)/python -m example_provider.pipeline
+PIPELINE := $(BIN)/python -m pipeline
 
 .PHONY: help install test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy deploy_app \
         record_deployment create_or_update_travis_webhook test_travis_webhook create_travis_token_secret bench clean
@@ -36,11 +36,11 @@ proofs: $(STAMP) ## Run the proofs (fuzzing, properties, load, privacy, faults, 
 	  $(BIN)/python -m tests.proofs.report $(PROOFS_REPORT) || status=1; exit $$status
 
 verify: $(STAMP) ## Verify the broker's pacts, or offline those in pacts/ (or PACT_DIR), in up to JOBS processes (default: the cores)
-	$(BIN)/python -m example_provider.verify $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/python -m pipeline.verify $(if $(JOBS),--jobs $(JOBS))
 
 verify_pact: $(STAMP) ## Verify one pact: make verify_pact PACT_URL=<file or URL>
 	@test -n "$(PACT_URL)" || { echo "verify_pact needs PACT_URL=<pact file or URL>"; exit 2; }
-	PACT_URL='$(PACT_URL)' $(BIN)/python -m example_provider.verify
+	PACT_URL='$(PACT_URL)' $(BIN)/python -m pipeline.verify
 
 pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/ with pact-python's consumer DSL
 	$(BIN)/python $(ROOT)pacts/generate.py

@@ -388,7 +388,7 @@ def timed(command: Sequence[str], expect: str) -> float:
 
 
 def project_verify(*args: str) -> list[str]:
-    return [sys.executable, "-m", "example_provider.verify", *args]
+    return [sys.executable, "-m", "pipeline.verify", *args]
 
 
 def floor_verify(pact_dir: Path) -> list[str]:
@@ -445,7 +445,7 @@ def end_to_end_rows(reps: int) -> list[Row]:
         mine, floor = compare_with_floor(project_verify(), Path(folder), size, reps)
     say(f"  imports ({reps} runs each)")
     imports, floor_imports = alternate(
-        lambda: timed([sys.executable, "-c", "import example_provider.verify"], ""),
+        lambda: timed([sys.executable, "-c", "import pipeline.verify"], ""),
         lambda: timed([sys.executable, "-c", "import pact, uvicorn, starlette.applications"], ""),
         reps,
     )
@@ -459,7 +459,7 @@ def end_to_end_rows(reps: int) -> list[Row]:
             mine < 0.5,
         ),
         Row(
-            "import example_provider.verify",
+            "import pipeline.verify",
             f"{imports * 1000:.0f} ms",
             f"{floor_imports * 1000:.0f} ms (pact, uvicorn, starlette)",
             ratio(imports, floor_imports),
@@ -468,9 +468,9 @@ def end_to_end_rows(reps: int) -> list[Row]:
 
 
 def import_breakdown(top: int = 8) -> list[tuple[str, float]]:
-    """Where `import example_provider.verify` spends its time: self ms per top-level package (-X importtime)."""
+    """Where `import pipeline.verify` spends its time: self ms per top-level package (-X importtime)."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import example_provider.verify"],
+        [sys.executable, "-X", "importtime", "-c", "import pipeline.verify"],
         cwd=ROOT,
         env=bench_env(),
         capture_output=True,
@@ -493,7 +493,7 @@ def has_jobs_option() -> bool:
     """Whether the entry point takes --jobs; it must at least answer --help."""
     done = subprocess.run(project_verify("--help"), cwd=ROOT, env=bench_env(), capture_output=True, text=True)
     if done.returncode != 0:
-        raise BenchFailed(shown(f"example_provider.verify --help failed: {done.stderr.strip()[-300:]}"))
+        raise BenchFailed(shown(f"pipeline.verify --help failed: {done.stderr.strip()[-300:]}"))
     return "--jobs" in done.stdout
 
 
@@ -573,7 +573,7 @@ def markdown(rows: Sequence[Row], imports: Sequence[tuple[str, float]], settings
         "",
     ]
     if imports:
-        lines += [f"Where `import example_provider.verify` spends its time ({IMPORTTIME}):", ""]
+        lines += [f"Where `import pipeline.verify` spends its time ({IMPORTTIME}):", ""]
         lines += ["| package | ms |", "| --- | ---: |", *[f"| {name} | {ms:.0f} |" for name, ms in imports], ""]
     return "\n".join(lines)
 

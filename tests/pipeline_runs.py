@@ -34,7 +34,7 @@ def environment(broker: BrokerDouble | None = None, **extra: str) -> dict[str, s
 def pipeline(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`make ci` runs the tests first; a test runs the step it then calls."""
     return subprocess.run(
-        [sys.executable, "-m", "example_provider.pipeline", step],
+        [sys.executable, "-m", "pipeline", step],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 

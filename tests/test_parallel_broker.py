@@ -105,7 +105,7 @@ def test_the_list_that_cannot_be_fetched_is_one_line(broker: BrokerDouble, tmp_p
     else:
         broker.fail("for_verification", 500)
     done = subprocess.run(
-        [sys.executable, "-m", "example_provider.verify", "--jobs", "2"], cwd=tmp_path, env=env,
+        [sys.executable, "-m", "pipeline.verify", "--jobs", "2"], cwd=tmp_path, env=env,
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 2
@@ -116,7 +116,7 @@ def test_a_pact_folder_on_the_command_line_wins_over_the_broker(broker: BrokerDo
     broker.add_pact(consumer_pact("broken-consumer", ("10", "Ten"), status=201), consumer_version="b-1", branch="main")
     env = environment(broker, GIT_COMMIT="prov-4", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
     done = subprocess.run(
-        [sys.executable, "-m", "example_provider.verify", "--pact-dir", str(ROOT / "pacts")], cwd=tmp_path, env=env,
+        [sys.executable, "-m", "pipeline.verify", "--pact-dir", str(ROOT / "pacts")], cwd=tmp_path, env=env,
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     text = output(done)

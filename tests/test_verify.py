@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from example_provider.verify import main
+from pipeline.verify import main
 
 PACTS = Path(__file__).resolve().parent.parent / "pacts"
 

@@ -10,7 +10,7 @@ from hypothesis.vendor.pretty import RepresentationPrinter
 from schemathesis.generation.hypothesis import setup as schemathesis_setup
 
 from example_provider.app import app as production_app
-from example_provider.server import running_server
+from pipeline.server import running_server
 
 from .report import Proof, append_row
 

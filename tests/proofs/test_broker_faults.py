@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from broker_double import BrokerDouble
-from example_provider.server import free_port
+from pipeline.server import free_port
 from pipeline_runs import PROVIDER, TOKEN, consumer_pact, environment, failure, named_products, output, pipeline, project_pact
 
 from .report import Proof

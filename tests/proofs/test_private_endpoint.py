@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from example_provider.app import app as production_app
-from example_provider.server import running_server
+from pipeline.server import running_server
 from example_provider.store import BASELINE
 from states import create_verification_app
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from example_provider.server import running_server
+from pipeline.server import running_server
 from example_provider.store import BASELINE
 from states import create_verification_app
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from broker_double import BrokerDouble
-from example_provider.server import free_port
+from pipeline.server import free_port
 from pipeline_runs import ROOT, consumer_pact, environment, make, named_products, pipeline, project_pact
 
 from .report import Proof

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, rule, run_state_machine_as_test
 from starlette.testclient import TestClient
 
-from example_provider.server import running_server
+from pipeline.server import running_server
 from example_provider.store import BASELINE
 from states import UnknownState, create_verification_app, registry
 

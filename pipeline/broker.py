@@ -14,8 +14,8 @@ from urllib.parse import quote
 import httpx
 from attrs import frozen
 
-from example_provider.pact_documents import interactions_of
-from example_provider.settings import Settings
+from pipeline.pact_documents import interactions_of
+from pipeline.settings import Settings
 
 
 class BrokerStepFailed(RuntimeError):

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from example_provider import broker
-from example_provider.broker import BrokerStepFailed, scrub
-from example_provider.settings import Settings, SettingsError
+from pipeline import broker
+from pipeline.broker import BrokerStepFailed, scrub
+from pipeline.settings import Settings, SettingsError
 
 WEBHOOK_BODY = Path(__file__).resolve().parent.parent / "pactflow" / "travis-ci-webhook.json"
 
@@ -26,7 +26,7 @@ def say(step: str, message: str) -> None:
 def verify(settings: Settings) -> None:
     """Run the verification in its own process, passing its output on with credentials scrubbed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "example_provider.verify"],
+        [sys.executable, "-m", "pipeline.verify"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -163,7 +163,7 @@ BROKER_ONLY = {"create-or-update-travis-webhook", "test-travis-webhook", "create
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one pipeline step; a failure is one line and a non-zero exit."""
-    parser = argparse.ArgumentParser(prog="python -m example_provider.pipeline", description="The provider's CI steps.")
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="The provider's CI steps.")
     parser.add_argument("step", choices=sorted(STEPS))
     step = parser.parse_args(argv).step
     try:

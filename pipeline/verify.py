@@ -14,9 +14,9 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from example_provider.pact_documents import interactions_of
-from example_provider.server import LOOPBACK, free_port, running_server
-from example_provider.settings import Settings, SettingsError
+from pipeline.pact_documents import interactions_of
+from pipeline.server import LOOPBACK, free_port, running_server
+from pipeline.settings import Settings, SettingsError
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
@@ -264,7 +264,7 @@ def at_least_one(text: str) -> int:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m example_provider.verify", description="Verify the provider against its consumers' pacts."
+        prog="python -m pipeline.verify", description="Verify the provider against its consumers' pacts."
     )
     parser.add_argument("--pact-url", help="verify only this pact (a file or an http(s) URL); default: PACT_URL")
     parser.add_argument(
@@ -283,8 +283,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | None:
     """Verify the pacts in worker processes when there are several; None when one process is the better run."""
     # imported here: a one-process run, the common case, starts faster without them
-    from example_provider.broker import BrokerStepFailed, count_interactions, pacts_for_verification
-    from example_provider.parallel import PactJob, verify_in_parallel, worker_count
+    from pipeline.broker import BrokerStepFailed, count_interactions, pacts_for_verification
+    from pipeline.parallel import PactJob, verify_in_parallel, worker_count
 
     if settings.has_broker:
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from attrs import frozen
 
-from example_provider.broker import PactForVerification
+from pipeline.broker import PactForVerification
 
 INTERACTIONS_PER_WORKER = 100  # below this a worker process costs more than it saves
 VERDICT = re.compile(r"^verification (?:passed: |FAILED \()(\d+) passed, (\d+) failed", re.MULTILINE)
@@ -44,7 +44,7 @@ def worker_count(jobs: int, pacts: int, interactions: int | None) -> int:
 
 def verify_in_worker(job: PactJob, publish: bool) -> subprocess.CompletedProcess[str]:
     """Verify one pact in a new process of the verify entry point, which prints its own summary."""
-    command = [sys.executable, "-m", "example_provider.verify", "--pact-url", job.source, "--jobs", "1"]
+    command = [sys.executable, "-m", "pipeline.verify", "--pact-url", job.source, "--jobs", "1"]
     command += ["--publish" if publish else "--no-publish"] + (["--pending"] if job.pending else [])
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
