@@ -25,14 +25,16 @@ $(STAMP): $(ROOT)pyproject.toml $(ROOT)setup.cfg
 
 install: $(STAMP) ## Create .venv and install the project with its test tools
 
-test: $(STAMP) ## Run the test suite (real server, real verifier, real pact CLI)
-	cd $(ROOT) && $(BIN)/python -m pytest
+PYTEST := $(BIN)/python -m pytest -n auto --dist worksteal
+
+test: $(STAMP) ## Run the test suite on every core, the proofs at their quick budget (real server, verifier and pact CLI)
+	cd $(ROOT) && $(PYTEST)
 
 PROOFS_REPORT := $(ROOT).proofs/report.jsonl
 
-proofs: $(STAMP) ## Run the proofs (fuzzing, properties, load, privacy, faults, secrets) and print their table
+proofs: $(STAMP) ## Run the proofs (fuzzing, properties, load, privacy, faults, secrets) at their full budget, print their table
 	@rm -f $(PROOFS_REPORT)
-	cd $(ROOT) && PROOFS_REPORT=$(PROOFS_REPORT) $(BIN)/python -m pytest -q tests/proofs; status=$$?; \
+	cd $(ROOT) && PROOFS_BUDGET=full PROOFS_REPORT=$(PROOFS_REPORT) $(PYTEST) -q tests/proofs; status=$$?; \
 	  $(BIN)/python -m tests.proofs.report $(PROOFS_REPORT) || status=1; exit $$status
 
 verify: $(STAMP) ## Verify the broker's pacts, or offline those in pacts/ (or PACT_DIR), in up to JOBS processes (default: the cores)

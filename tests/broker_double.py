@@ -66,6 +66,7 @@ class _Fault:
     status: int
     times: int | None
     delay: float
+    retry_after: int | None
 
 
 @define
@@ -254,14 +255,17 @@ class BrokerDouble:
 
     # -- faults --------------------------------------------------------------------------
 
-    def fail(self, route: str, status: int, *, times: int | None = None, delay: float = 0.0) -> None:
-        """Answer `route` `times` times (None: always) with `status` after `delay` s; status 0 only delays."""
+    def fail(
+        self, route: str, status: int, *, times: int | None = None, delay: float = 0.0, retry_after: int | None = None
+    ) -> None:
+        """Answer `route` `times` times (None: always) with `status` after `delay` s; status 0 only delays.
+        With `retry_after`, the answer carries that `Retry-After` header (seconds)."""
         if route not in ROUTES:
             raise ValueError(f"unknown route {route!r}; known: {sorted(ROUTES)}")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for always)")
         with self._lock:
-            self._faults[route] = _Fault(status, times, delay)
+            self._faults[route] = _Fault(status, times, delay, retry_after)
 
     def clear_faults(self) -> None:
         """Forget every injected fault."""
@@ -329,7 +333,10 @@ class BrokerDouble:
             if (fault := self._take_fault(route)) is not None:
                 await asyncio.sleep(fault.delay)
                 if fault.status:
-                    return _error(fault.status, f"Injected failure of the {route} route")
+                    answer = _error(fault.status, f"Injected failure of the {route} route")
+                    if fault.retry_after is not None:
+                        answer.headers["Retry-After"] = str(fault.retry_after)
+                    return answer
             if (handler := handlers.get(request.method)) is None:
                 return _error(405 if handlers else 404, f"No {request.method} {request.url.path} here")
             with self._lock:

@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from example_provider.app import create_app
 from example_provider.store import ProductStore
+from proofs.budget import check_budget
 from states import create_verification_app
 
 
@@ -25,6 +26,11 @@ PIPELINE_VARIABLES = (
     "TRAVIS_BRANCH",
     "TRAVIS_BUILD_WEB_URL",
 )
+
+
+def pytest_configure() -> None:
+    """An unknown PROOFS_BUDGET stops the run before it starts."""
+    check_budget()
 
 
 @pytest.fixture(autouse=True)

@@ -376,13 +376,21 @@ def test_faults_count_down_and_delay(broker: BrokerDouble) -> None:
         missing = client.get("/no/such/thing")
 
     assert (first.status_code, second.status_code, delayed.status_code) == (503, 200, 200)
-    assert "error" in first.json()
+    assert "error" in first.json() and "retry-after" not in first.headers
     assert elapsed >= 0.3
     [production] = second.json()["_embedded"]["environments"]
     assert production["name"] == "production" and production["production"] is True
     assert missing.status_code == 404 and "error" in missing.json()
     with pytest.raises(ValueError, match="unknown route"):
         broker.fail("nonsense", 500)
+
+
+def test_a_fault_can_ask_for_a_retry_after_some_seconds(broker: BrokerDouble) -> None:
+    broker.fail("environments", 429, times=1, retry_after=0)
+    with http(broker) as client:
+        limited, then = client.get("/environments"), client.get("/environments")
+
+    assert (limited.status_code, limited.headers["retry-after"], then.status_code) == (429, "0", 200)
 
 
 def test_secrets_are_listed_by_name_only(broker: BrokerDouble) -> None:

@@ -12,6 +12,7 @@ from schemathesis.generation.hypothesis import setup as schemathesis_setup
 from example_provider.app import app as production_app
 from pipeline.server import running_server
 
+from .budget import BUDGET
 from .report import Proof, append_row
 
 # Schemathesis swaps Hypothesis' printer, once per process, for one that prints nothing, which blanks
@@ -23,6 +24,16 @@ hypothesis_core.RepresentationPrinter = RepresentationPrinter  # type: ignore[mi
 REPORT: Path | None = Path(os.environ["PROOFS_REPORT"]).resolve() if os.environ.get("PROOFS_REPORT") else None
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 SETUP_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """At the quick budget, leave out the cases marked to run only at the full budget."""
+    if BUDGET == "full":
+        return
+    full_only = [item for item in items if item.get_closest_marker("full_budget")]
+    if full_only:
+        config.hook.pytest_deselected(items=full_only)
+        items[:] = [item for item in items if not item.get_closest_marker("full_budget")]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -66,6 +77,7 @@ def proof(request: pytest.FixtureRequest) -> Iterator[Proof]:
     outcome, seconds, failure = _outcome(request.node)
     row: dict[str, object] = {
         "proof": record.name,
+        "budget": BUDGET,
         "tried": record.tried,
         "outcome": outcome,
         "detail": failure or record.detail,

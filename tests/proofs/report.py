@@ -104,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not rows:
         print(f"the proofs report {path} is empty", file=sys.stderr)
         return 1
-    print(table(rows))
+    print(f"budget: {', '.join(sorted({str(row.get('budget', 'unknown')) for row in rows}))}")
+    print(table(sorted(rows, key=lambda row: str(row["proof"]))))  # parallel runs write them in any order
     failed = [row["proof"] for row in rows if row.get("outcome") not in PASSING]
     if failed:
         print(f"\n{len(failed)} of {len(rows)} proofs did not pass", file=sys.stderr)

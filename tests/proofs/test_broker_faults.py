@@ -1,7 +1,13 @@
 """Broker faults, in the main build (in one process, and with two pacts in two workers) and the
-webhook build (the verifier retries 5xx and 429 for about two minutes, so one persistent 500 stands
-for them all): each ends with a non-zero exit and one readable line, and no result is reported as
-published when the broker did not take it."""
+webhook build: each ends with a non-zero exit and one readable line, and no result is reported as
+published when the broker did not take it.
+
+A fault in fetching the pacts runs in every mode at every budget: each mode fetches its own way. A
+fault in publishing takes the verifier's publishing path in every mode, so at the quick budget it
+runs in one mode, the modes taken in turn, and in all three at the full budget. The verifier retries
+a 5xx or 429 eight times; after a 5xx it backs off for about two minutes in all, so a persistent 500
+runs only at the full budget, and a persistent 429 that asks to retry at once (`Retry-After: 0`)
+takes the same retries in no time at every budget."""
 
 from __future__ import annotations
 
@@ -16,9 +22,15 @@ from broker_double import BrokerDouble
 from pipeline.server import free_port
 from pipeline_runs import PROVIDER, TOKEN, consumer_pact, environment, failure, named_products, output, pipeline, project_pact
 
+from .budget import full_budget
 from .report import Proof
 
 MODES = ("main", "workers", "webhook")
+
+
+def modes(quick: str) -> list[pytest.ParameterSet]:
+    """Every mode; at the quick budget only `quick`, for a fault the three modes meet on one path."""
+    return [pytest.param(mode, marks=() if mode == quick else full_budget) for mode in MODES]
 
 
 @pytest.fixture
@@ -73,7 +85,7 @@ def test_broker_down_before_the_build(proof: Proof, mode: str, tmp_path: Path) -
     assert ("could not reach the broker" in line) == (mode == "workers")  # the workers' run asks for the list itself
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", modes(quick="workers"))
 def test_broker_dying_while_publishing(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
     broker.fail("pacticipant", 0, delay=30)  # the first step of publishing hangs, and then the broker goes away
 
@@ -107,7 +119,13 @@ ONLY = {  # the webhook build does not read the index or the pacts for verificat
     "404 for the pacts": {"main"},
     "404 for the pacts, asked by the workers' run": {"workers"},
 }
-CASES = [(fault, mode) for fault in FAULTS for mode in MODES if mode in ONLY.get(fault, MODES)]
+PUBLISHING = {"422 on publishing": "main", "409 on publishing": "webhook"}  # and the one mode each runs in when quick
+CASES = [
+    pytest.param(fault, mode, marks=() if mode == PUBLISHING.get(fault, mode) else full_budget)
+    for fault in FAULTS
+    for mode in MODES
+    if mode in ONLY.get(fault, MODES)
+]
 
 
 @pytest.mark.parametrize(("fault", "mode"), CASES)
@@ -125,7 +143,7 @@ def test_a_broker_fault_fails_the_build_in_one_line(proof: Proof, broker: Broker
     assert not any(result["success"] for result in broker.verification_results)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", modes(quick="main"))
 def test_a_result_refused_once_is_published_on_the_next_run(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
     broker.fail("publish", 422)
     assert run_build(broker, mode, tmp_path)[0] == 1
@@ -136,7 +154,7 @@ def test_a_result_refused_once_is_published_on_the_next_run(proof: Proof, broker
     assert [(r["provider_version"], r["success"]) for r in broker.verification_results] == [("prov-1", True)] * pacts_in(mode)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", modes(quick="main"))
 def test_a_500_on_publishing_is_retried_by_the_verifier(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
     broker.fail("publish", 500, times=1)
     code, text = run_build(broker, mode, tmp_path)
@@ -145,16 +163,29 @@ def test_a_500_on_publishing_is_retried_by_the_verifier(proof: Proof, broker: Br
     assert len(broker.verification_results) == pacts_in(mode)
 
 
-def test_a_persistent_500_on_publishing_fails_after_the_verifiers_retries(proof: Proof, broker: BrokerDouble, tmp_path: Path) -> None:
-    broker.fail("publish", 500)
+def assert_refused_after_the_verifiers_retries(proof: Proof, broker: BrokerDouble, tmp_path: Path, status: int) -> None:
     code, text = run_build(broker, "webhook", tmp_path)
+    attempts = sum(request.path.endswith("/verification-results") for request in broker.requests)
     proof.count("faults")
+    proof.count("attempts to publish", attempts)
     assert code == 1
-    assert "the results were NOT published: the broker answered 500" in refused(text)
+    assert f"the results were NOT published: the broker answered {status}" in refused(text)
+    assert attempts > 1  # the verifier did retry before it gave up
     assert broker.verification_results == []
 
 
-@pytest.mark.parametrize("mode", MODES)
+@full_budget
+def test_a_persistent_500_on_publishing_fails_after_the_verifiers_retries(proof: Proof, broker: BrokerDouble, tmp_path: Path) -> None:
+    broker.fail("publish", 500)
+    assert_refused_after_the_verifiers_retries(proof, broker, tmp_path, 500)
+
+
+def test_a_persistent_429_on_publishing_fails_after_the_verifiers_retries(proof: Proof, broker: BrokerDouble, tmp_path: Path) -> None:
+    broker.fail("publish", 429, retry_after=0)
+    assert_refused_after_the_verifiers_retries(proof, broker, tmp_path, 429)
+
+
+@pytest.mark.parametrize("mode", modes(quick="webhook"))
 def test_a_slow_broker_is_bounded_by_the_verification_timeout(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
     broker.fail("publish", 0, delay=60)
     code, text = run_build(broker, mode, tmp_path, VERIFY_TIMEOUT="5")

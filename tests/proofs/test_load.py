@@ -11,10 +11,11 @@ import httpx
 from example_provider.app import app as production_app
 from example_provider.store import BASELINE
 
+from .budget import sized
 from .contract import JSON_UTF8
 from .report import Proof
 
-TOTAL = 20_000
+TOTAL = sized(2_000, 20_000)
 CONNECTIONS = 50
 PATHS = ("/products", "/product/10", "/products/11", "/product/nope")
 
@@ -64,7 +65,7 @@ async def _load(base_url: str) -> tuple[Counter[str], list[str]]:
 
 
 def test_a_bounded_load_is_answered_exactly(proof: Proof, production_url: str) -> None:
-    """20,000 requests over 50 connections: every answer exact, no error, no reset, the store untouched."""
+    """TOTAL requests over 50 connections: every answer exact, no error, no reset, the store untouched."""
     store = production_app.state.store
     before = store.snapshot()
     assert before == BASELINE

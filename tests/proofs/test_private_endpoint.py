@@ -17,6 +17,7 @@ from pipeline.server import running_server
 from example_provider.store import BASELINE
 from states import create_verification_app
 
+from .budget import sized
 from .contract import JSON_UTF8, send_raw
 from .report import Proof
 
@@ -84,7 +85,7 @@ def test_the_production_app_has_no_states_path(proof: Proof, production_url: str
 def test_no_path_under_pact_exists_in_production(proof: Proof, production_url: str) -> None:
     """Generated `/_pact/...` paths and methods: 404 in JSON, the store unchanged."""
 
-    @_settings(500)
+    @_settings(sized(100, 500))
     @given(segments=st.lists(st.text(max_size=30), min_size=1, max_size=4), method=st.sampled_from(METHODS))
     def request(segments: list[str], method: str) -> None:
         target = "/_pact/" + "/".join(encoded(segment) for segment in segments)
@@ -102,7 +103,7 @@ def test_production_routes_refuse_the_methods_they_do_not_serve(proof: Proof, pr
     """Any method a route does not serve: 405 in JSON, with the methods it does serve in Allow."""
     routes = [route for route in production_app.routes if isinstance(route, Route)]
 
-    @_settings(120)
+    @_settings(sized(60, 120))
     @given(route=st.sampled_from(routes), method=st.sampled_from(METHODS))
     def request(route: Route, method: str) -> None:
         response = send_raw(production_url, method, route.path.replace("{id}", "10"))
@@ -194,7 +195,7 @@ def test_any_foreign_origin_is_refused(proof: Proof, verification: tuple[Starlet
         lambda origin: origin != url
     )
 
-    @_settings(300)
+    @_settings(sized(60, 300))
     @given(origin=origins)
     def request(origin: str) -> None:
         response = send_raw(url, "POST", app.state.states_path, headers={"origin": origin, **JSON}, body=CHANGE)

@@ -15,6 +15,7 @@ from pipeline.server import running_server
 from example_provider.store import BASELINE
 from states import UnknownState, create_verification_app, registry
 
+from .budget import sized
 from .contract import JSON_UTF8
 from .report import Proof
 
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
 BASELINE_JSON = [product.to_json() for product in BASELINE]
 EXISTS = "a product with ID {} exists"
 MISSING = "a product with ID {} does not exist"
-SEQUENCES = 200
+SEQUENCES = sized(20, 200)
 STEPS = 30
-EXAMPLES = 1000
+EXAMPLES = sized(100, 1000)
 
 HARD_IDS = (
     "10",
