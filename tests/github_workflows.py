@@ -129,7 +129,9 @@ class Evaluator:
         if context == "github" and rest.split(".")[0] in GITHUB_FIELDS:
             name, _, inner = rest.partition(".")
             if name == "event":
-                return self._dig(self.run.event, inner) if inner else None
+                if not inner:
+                    raise UnknownExpression(f"github.event is an object, not a value: {path!r}")
+                return self._dig(self.run.event, inner)
             if inner:
                 raise UnknownExpression(f"github.{name} has no properties: {path!r}")
             return self.workflow if name == "workflow" else str(getattr(self.run, name))

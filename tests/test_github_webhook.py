@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,8 @@ def github_env(broker: BrokerDouble, **extra: str) -> dict[str, str]:
     return environment(broker, **({"GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_REPOSITORY": "acme/provider"} | extra))
 
 
-def shown(done: object) -> str:
-    text = output(done)  # type: ignore[arg-type]
+def shown(done: subprocess.CompletedProcess[str]) -> str:
+    text = output(done)
     assert GITHUB_TOKEN not in text
     return text
 
