@@ -75,6 +75,17 @@ test_travis_webhook: $(STAMP) ## Fire the webhook once
 create_travis_token_secret: $(STAMP) ## Store TRAVIS_TOKEN as the broker secret travisToken
 	$(PIPELINE) create-travis-token-secret
 
+.PHONY: create_or_update_github_webhook test_github_webhook create_github_token_secret
+
+create_or_update_github_webhook: $(STAMP) ## Create the broker webhook that dispatches a GitHub Actions build per changed pact
+	$(PIPELINE) create-or-update-github-webhook
+
+test_github_webhook: $(STAMP) ## Fire the GitHub webhook once
+	$(PIPELINE) test-github-webhook
+
+create_github_token_secret: $(STAMP) ## Store GITHUB_TOKEN as the broker secret githubToken
+	$(PIPELINE) create-github-token-secret
+
 bench: $(STAMP) ## Benchmarks against their baselines (not a test); writes benchmarks/RESULTS.md
 	cd $(ROOT) && $(BIN)/python benchmarks/run.py
 

@@ -108,7 +108,9 @@ def record_deployment(settings: Settings) -> None:
         raise BrokerStepFailed(f"record-deployment failed: {first_line(result.output)}")
 
 
-def create_or_update_webhook(settings: Settings, uuid: str, url: str, body: Path) -> None:
+def create_or_update_webhook(
+    settings: Settings, uuid: str, url: str, body: Path, headers: Sequence[str], description: str
+) -> None:
     """Create the webhook that starts a provider build when a pact needs verifying."""
     result = run_pact(
         settings,
@@ -117,13 +119,9 @@ def create_or_update_webhook(settings: Settings, uuid: str, url: str, body: Path
         "--provider", settings.provider_name,
         "--contract-requiring-verification-published",
         "--request", "POST",
-        "--header",  # one --header with several values: the CLI takes it only once
-        "Content-Type: application/json",
-        "Accept: application/json",
-        "Travis-API-Version: 3",
-        "Authorization: token ${user.travisToken}",
+        "--header", *headers,  # one --header with several values: the CLI takes it only once
         "--data", body.read_text(encoding="utf-8"),
-        "--description", f"Verify changed pacts of {settings.provider_name} on Travis CI",
+        "--description", description,
     )  # fmt: skip
     if result.returncode != 0:
         raise BrokerStepFailed(f"create-or-update-webhook failed: {first_line(result.output)}")

@@ -10,6 +10,8 @@ from dotenv import dotenv_values
 
 DEFAULT_PROVIDER_NAME = "pactflow-example-provider-python"
 TRUE_WORDS = {"1", "true", "yes", "on"}
+GITHUB_WEBHOOK_UUID = "3c1f0a52-7d4e-4b8a-9e26-0b5d8c4f7a31"
+GITHUB_PULL_REQUEST_EVENTS = {"pull_request", "pull_request_target"}
 
 
 class SettingsError(ValueError):
@@ -32,6 +34,29 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
     if not text.isdigit():
         raise SettingsError(f"{name} must be a whole number of zero or more, got {text!r}")
     return int(text)
+
+
+def _github_branch(env: Mapping[str, str]) -> str | None:
+    """GitHub's branch (a pull request's head branch, else the pushed one), only for GitHub's own
+    commit: a build of another commit (a webhook build) has only the branch it is given."""
+    if env.get("GIT_COMMIT"):
+        return None
+    return env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME")
+
+
+def _github_run_url(env: Mapping[str, str]) -> str | None:
+    """The web page of this GitHub Actions run, when the build runs there."""
+    parts = [env.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+    if not all(parts):
+        return None
+    server, repository, run_id = parts
+    return f"{server}/{repository}/actions/runs/{run_id}"
+
+
+def _git_branch() -> str | None:
+    """The checked-out branch, or None on a detached commit (git answers `HEAD` there)."""
+    branch = _git("rev-parse", "--abbrev-ref", "HEAD")
+    return None if branch == "HEAD" else branch
 
 
 def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> dict[str, str]:
@@ -67,13 +92,17 @@ class Settings:
     travis_token: str | None = field(default=None, repr=False)
     travis_repo: str = "pactflow/example-provider-python"
     webhook_uuid: str = "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"
+    github_token: str | None = field(default=None, repr=False)
+    github_repository: str | None = None
+    github_webhook_uuid: str = GITHUB_WEBHOOK_UUID
+    separate_deploy_job: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
         """Read the settings from the environment, falling back to `.env`, then to git."""
         env = {key: value for key, value in read_environment(environ, dotenv_path).items() if value != ""}
-        version = env.get("GIT_COMMIT") or env.get("TRAVIS_COMMIT")
-        branch = env.get("GIT_BRANCH") or env.get("TRAVIS_BRANCH")
+        version = env.get("GIT_COMMIT") or env.get("TRAVIS_COMMIT") or env.get("GITHUB_SHA")
+        branch = env.get("GIT_BRANCH") or env.get("TRAVIS_BRANCH") or _github_branch(env)
         return cls(
             provider_name=env.get("PACT_PROVIDER_NAME", DEFAULT_PROVIDER_NAME),
             broker_url=env.get("PACT_BROKER_BASE_URL"),
@@ -82,14 +111,17 @@ class Settings:
             broker_password=env.get("PACT_BROKER_PASSWORD"),
             publish_results=env.get("PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", "").lower() in TRUE_WORDS,
             provider_version=version or _git("rev-parse", "HEAD"),
-            provider_branch=branch or _git("rev-parse", "--abbrev-ref", "HEAD"),
-            build_url=env.get("TRAVIS_BUILD_WEB_URL") or env.get("BUILD_URL"),
+            provider_branch=branch or _git_branch(),
+            build_url=env.get("TRAVIS_BUILD_WEB_URL") or env.get("BUILD_URL") or _github_run_url(env),
             pact_url=env.get("PACT_URL"),
             pact_dir=Path(env.get("PACT_DIR", "pacts")),
             environment=env.get("DEPLOY_ENVIRONMENT", "production"),
             main_branch=env.get("MAIN_BRANCH", "master"),
             include_wip_since=env.get("PACT_INCLUDE_WIP_SINCE", "2020-01-01"),
-            pull_request=env.get("TRAVIS_PULL_REQUEST", "false") != "false",
+            pull_request=(
+                env.get("TRAVIS_PULL_REQUEST", "false") != "false"
+                or env.get("GITHUB_EVENT_NAME") in GITHUB_PULL_REQUEST_EVENTS
+            ),
             verify_timeout=_count(env, "VERIFY_TIMEOUT", 900),
             broker_retries=_count(env, "PACT_BROKER_HTTP_RETRIES", 3),
             jobs=_count(env, "JOBS", os.cpu_count() or 1) or 1,
@@ -98,6 +130,10 @@ class Settings:
             travis_token=env.get("TRAVIS_TOKEN"),
             travis_repo=env.get("TRAVIS_REPO_SLUG", "pactflow/example-provider-python"),
             webhook_uuid=env.get("PACT_WEBHOOK_UUID", "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"),
+            github_token=env.get("GITHUB_TOKEN"),
+            github_repository=env.get("GITHUB_REPOSITORY"),
+            github_webhook_uuid=env.get("PACT_GITHUB_WEBHOOK_UUID", GITHUB_WEBHOOK_UUID),
+            separate_deploy_job=env.get("SEPARATE_DEPLOY_JOB", "").lower() in TRUE_WORDS,
         )
 
     @property
@@ -108,4 +144,4 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """The credential values, so output can be scrubbed of them."""
-        return tuple(value for value in (self.broker_token, self.broker_password, self.travis_token) if value)
+        return tuple(value for value in (self.broker_token, self.broker_password, self.travis_token, self.github_token) if value)

@@ -2,16 +2,33 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipeline import broker
 from pipeline.broker import BrokerStepFailed, scrub
 from pipeline.settings import Settings, SettingsError
 
 WEBHOOK_BODY = Path(__file__).resolve().parent.parent / "pactflow" / "travis-ci-webhook.json"
+TRAVIS_HEADERS = (
+    "Content-Type: application/json",
+    "Accept: application/json",
+    "Travis-API-Version: 3",
+    "Authorization: token ${user.travisToken}",
+)
+GITHUB_WEBHOOK_BODY = WEBHOOK_BODY.with_name("github-actions-webhook.json")
+GITHUB_HEADERS = (
+    "Content-Type: application/json",
+    "Accept: application/vnd.github+json",
+    "X-GitHub-Api-Version: 2022-11-28",
+    "Authorization: Bearer ${user.githubToken}",
+)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
 
 
 class StepFailed(RuntimeError):
@@ -61,6 +78,9 @@ def broker_step_can_run(step: str, settings: Settings) -> bool:
 
 def can_i_deploy(settings: Settings) -> None:
     """Fail unless the broker says this provider version can go to the environment."""
+    if settings.pull_request and not settings.publish_results:
+        say("can-i-deploy", "skipped: a pull-request build publishes no results, so for its commit can-i-deploy could only say no")
+        return
     if not broker_step_can_run("can-i-deploy", settings):
         return
     deployable, reason = broker.can_i_deploy(settings, settings.can_i_deploy_retries, settings.can_i_deploy_interval)
@@ -96,13 +116,34 @@ def on_main_line(settings: Settings) -> str | None:
         return "this is a pull-request build"
     if settings.provider_branch != settings.main_branch:
         return f"branch {settings.provider_branch!r} is not the main line {settings.main_branch!r}"
+    if settings.separate_deploy_job:
+        return "a job of its own deploys (SEPARATE_DEPLOY_JOB is true)"
     return None
+
+
+def origin(url: str) -> tuple[str, str | None, int | None]:
+    """A URL's scheme, host and port (the scheme's default when none is given)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        port = -1
+    return parts.scheme.lower(), parts.hostname, port or DEFAULT_PORTS.get(parts.scheme.lower())
+
+
+def on_the_broker(url: str, settings: Settings) -> bool:
+    """Whether a pact URL may be fetched with the broker's credentials: a file, no broker, or the broker's own origin."""
+    if "://" not in url or not settings.has_broker:
+        return True
+    return origin(url) == origin(str(settings.broker_url))
 
 
 def ci_webhook(settings: Settings) -> None:
     """The build a changed pact starts: verify only PACT_URL and report; no deploy."""
     if not settings.pact_url:
         raise StepFailed("the webhook build needs PACT_URL (the changed pact's URL or a file)")
+    if not on_the_broker(settings.pact_url, settings):
+        raise StepFailed(f"PACT_URL must be a pact on the broker {settings.broker_url}: its credentials go only there")
     say("verify", f"webhook build: verifying only {settings.pact_url}; {describe_publishing(settings)}")
     verify(settings)
     say("ci", "can-i-deploy and deploy are not run in a webhook build: it verifies one changed pact")
@@ -129,7 +170,8 @@ def ci(settings: Settings) -> None:
 def create_or_update_travis_webhook(settings: Settings) -> None:
     """Create the broker webhook that starts a Travis build for each pact that needs verifying."""
     url = f"https://api.travis-ci.com/repo/{settings.travis_repo.replace('/', '%2F')}/requests"
-    broker.create_or_update_webhook(settings, settings.webhook_uuid, url, WEBHOOK_BODY)
+    description = f"Verify changed pacts of {settings.provider_name} on Travis CI"
+    broker.create_or_update_webhook(settings, settings.webhook_uuid, url, WEBHOOK_BODY, TRAVIS_HEADERS, description)
     say("webhook", f"webhook {settings.webhook_uuid} starts {settings.travis_repo} builds on contract_requiring_verification_published")
 
 
@@ -147,6 +189,41 @@ def create_travis_token_secret(settings: Settings) -> None:
     say("secret", "stored TRAVIS_TOKEN as the broker secret travisToken")
 
 
+def github_repository(settings: Settings) -> str:
+    """The repository the GitHub webhook dispatches to, as `owner/repo`."""
+    repository = settings.github_repository
+    if not repository:
+        raise StepFailed("set GITHUB_REPOSITORY to the repository to dispatch to, as owner/repo")
+    if not GITHUB_REPOSITORY.fullmatch(repository) or repository.endswith(("/.", "/..")):
+        raise StepFailed(f"GITHUB_REPOSITORY must be owner/repo, got {repository!r}")
+    return repository
+
+
+def create_or_update_github_webhook(settings: Settings) -> None:
+    """Create the broker webhook that dispatches a GitHub Actions build for each pact that needs verifying."""
+    repository = github_repository(settings)
+    url = f"https://api.github.com/repos/{repository}/dispatches"
+    description = f"Verify changed pacts of {settings.provider_name} on GitHub Actions"
+    uuid = settings.github_webhook_uuid
+    broker.create_or_update_webhook(settings, uuid, url, GITHUB_WEBHOOK_BODY, GITHUB_HEADERS, description)
+    say("webhook", f"webhook {uuid} dispatches contract_requiring_verification_published to {repository}")
+
+
+def test_github_webhook(settings: Settings) -> None:
+    """Fire the GitHub webhook once."""
+    broker.test_webhook(settings, settings.github_webhook_uuid)
+    say("webhook", f"webhook {settings.github_webhook_uuid} fired")
+
+
+def create_github_token_secret(settings: Settings) -> None:
+    """Store GITHUB_TOKEN as the broker secret the webhook's header refers to as ${user.githubToken}."""
+    if not settings.github_token:
+        raise StepFailed("set GITHUB_TOKEN (in the environment or .env) to store it as a broker secret")
+    description = "GitHub token that may dispatch provider builds"
+    broker.store_secret(settings, "githubToken", settings.github_token, description)
+    say("secret", "stored GITHUB_TOKEN as the broker secret githubToken")
+
+
 STEPS: dict[str, Callable[[Settings], None]] = {
     "ci": ci,
     "ci-webhook": ci_webhook,
@@ -156,9 +233,13 @@ STEPS: dict[str, Callable[[Settings], None]] = {
     "create-or-update-travis-webhook": create_or_update_travis_webhook,
     "test-travis-webhook": test_travis_webhook,
     "create-travis-token-secret": create_travis_token_secret,
+    "create-or-update-github-webhook": create_or_update_github_webhook,
+    "test-github-webhook": test_github_webhook,
+    "create-github-token-secret": create_github_token_secret,
 }
 
 BROKER_ONLY = {"create-or-update-travis-webhook", "test-travis-webhook", "create-travis-token-secret"}
+BROKER_ONLY |= {"create-or-update-github-webhook", "test-github-webhook", "create-github-token-secret"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
