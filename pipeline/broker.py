@@ -79,6 +79,12 @@ def first_line(text: str) -> str:
     return next((line.strip(" ❌") for line in text.splitlines() if line.strip(" ❌")), "no output")
 
 
+def error_line(text: str) -> str:
+    """The CLI's first error line (marked ❌), or else its first line: it may say "published" before it fails."""
+    errors = [line for line in text.splitlines() if "❌" in line]
+    return first_line(errors[0] if errors else text)
+
+
 def can_i_deploy(settings: Settings, retries: int, interval: int) -> tuple[bool | None, str]:
     """Ask the broker whether this provider version can go to the environment: yes, no or unknown."""
     result = run_pact(
@@ -161,7 +167,7 @@ def publish_provider_contract(settings: Settings, contract: Path, verification: 
         command="pactflow",
     )  # fmt: skip
     if result.returncode != 0:
-        raise BrokerStepFailed(f"the provider contract was NOT published: {first_line(result.output)}")
+        raise BrokerStepFailed(f"the provider contract was NOT published: {error_line(result.output)}")
 
 
 def http_client(settings: Settings) -> httpx.Client:

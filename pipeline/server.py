@@ -35,9 +35,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(app: ASGIApp, *, port: int = 0, timeout: float = 10.0, log_level: str = "warning") -> Iterator[str]:
+def running_server(app: ASGIApp, *, port: int = 0, timeout: float = 10.0) -> Iterator[str]:
     """Serve an app with uvicorn in a thread on loopback; yield its base URL, then shut it down."""
-    config = uvicorn.Config(app, host=LOOPBACK, port=port or free_port(), log_level=log_level, lifespan="off")
+    config = uvicorn.Config(app, host=LOOPBACK, port=port or free_port(), log_level="warning", lifespan="off")
     server = PromptServer(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

@@ -128,9 +128,11 @@ def test_a_service_that_breaks_its_document_is_published_as_failed_and_fails_the
     (contract,) = broker.provider_contracts
     results = contract["selfVerificationResults"]
     assert results["success"] is False
-    failed_case = next(case for case in ElementTree.fromstring(results["content"]).iter("testcase") if case.find("failure") is not None)
-    assert failed_case.get("name") == "GET /products"
-    assert "ST108 Response violates schema" in str(failed_case.findtext("failure")) and "price" in str(failed_case.findtext("failure"))
+    (failed_case,) = [case for case in ElementTree.fromstring(results["content"]).iter("testcase") if case.find("failure") is not None]
+    failure_element = failed_case.find("failure")
+    assert failed_case.get("name") == "GET /products" and failure_element is not None
+    assert failure_element.get("type") == "response_schema_conformance"
+    assert "ST108 Response violates schema" in str(failure_element.text) and "'price' was unexpected" in str(failure_element.text)
     assert len(broker.verification_results) == 1  # the pacts were verified and published first
     assert not any(r.path == "/matrix" for r in broker.requests) and broker.deployments == []
     printed = capsys.readouterr()
