@@ -65,9 +65,11 @@ class OperationRun:
 
     @property
     def summary(self) -> str:
-        """How many requests, by the status they were answered with."""
+        """Passed or failed, and how many requests, by the status they were answered with."""
         answered = ", ".join(f"{status}: {count}" for status, count in sorted(self.statuses.items()))
-        return f"{self.statuses.total()} requests ({answered or 'none answered'})"
+        sent = self.statuses.total()
+        verdict = "passed" if self.failed_check is None else f"FAILED {self.failed_check}: {self.failure}"
+        return f"{verdict}, {sent} request{'' if sent == 1 else 's'} ({answered or 'none answered'})"
 
 
 @frozen
@@ -128,10 +130,10 @@ def _verify_operation(schema: Any, operation: Any, url: str, session: requests.S
     for strategy in [*schema.get_strategies_from_examples(operation), operation.as_strategy()]:
         try:
             RUN(given(case=strategy)(check))()
-        except (Exception, BaseExceptionGroup) as error:  # a check's failure is recorded by `check`; anything else too
-            if run.failed_check is None:
-                run.failed_check, run.failure = "sending the request", f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-                run.details = run.failure
+        except (Exception, BaseExceptionGroup) as error:  # a check's failure is already recorded by `check`
+            if run.failed_check is None:  # no answer, or the run itself broke: a failure too, never a pass
+                run.failed_check = "no answer" if isinstance(error, requests.RequestException) else "error"
+                run.failure = run.details = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
         if run.failed_check is not None:
             break
     run.seconds = time.monotonic() - started

@@ -106,15 +106,15 @@ def on_main_line(settings: Settings) -> str | None:
 def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) -> None:
     """Test the production app (or `app`) against openapi.yaml with schemathesis and publish both
     as the provider contract; fail, after publishing, when the service does not keep its document."""
-    from pipeline.self_verification import CONTRACT, self_verify  # only this step loads schemathesis
-
     if not settings.has_broker:
         raise StepFailed("publish-provider-contract needs a broker: set PACT_BROKER_BASE_URL and a token")
     if not settings.provider_version:
         raise StepFailed("publish-provider-contract needs a provider version: set GIT_COMMIT")
+    from pipeline.self_verification import CONTRACT, self_verify  # only this step loads schemathesis
+
     outcome = self_verify(app)
     for run in outcome.operations:
-        say("self-verification", f"{run.label}: {run.summary}, {'passed' if run.failed_check is None else 'FAILED'}")
+        say("self-verification", f"{run.label}: {run.summary}")
         if run.failed_check is not None:
             print(run.details, flush=True)
     verdict = "passed" if outcome.success else f"failed: {outcome.first_failure}"
@@ -134,6 +134,8 @@ def publish_provider_contract_in_ci(settings: Settings, app: ASGIApp | None = No
         say("provider-contract", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
     elif not settings.publish_results:
         say("provider-contract", "skipped: not publishing (PACT_BROKER_PUBLISH_VERIFICATION_RESULTS is not true)")
+    elif not settings.publish_provider_contract:
+        say("provider-contract", "skipped: PACT_PUBLISH_PROVIDER_CONTRACT is not true (a broker without PactFlow's provider contracts)")
     else:
         publish_provider_contract(settings, app)
 

@@ -76,6 +76,7 @@ def test_the_main_build_publishes_the_contract_after_the_results_and_before_can_
         ("webhook", "[provider-contract] not published in a webhook build: a pact changed, not the provider"),
         ("offline", "[provider-contract] skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)"),
         ("not publishing", "[provider-contract] skipped: not publishing (PACT_BROKER_PUBLISH_VERIFICATION_RESULTS is not true)"),
+        ("no provider contracts", "[provider-contract] skipped: PACT_PUBLISH_PROVIDER_CONTRACT is not true (a broker without"),
     ],
 )
 def test_builds_that_publish_no_contract_say_why(broker: BrokerDouble, tmp_path: Path, build: str, said: str) -> None:
@@ -83,6 +84,7 @@ def test_builds_that_publish_no_contract_say_why(broker: BrokerDouble, tmp_path:
         "webhook": main_build(broker, PACT_URL=broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-2")),
         "offline": environment(GIT_COMMIT="local", GIT_BRANCH="master"),
         "not publishing": environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master"),
+        "no provider contracts": main_build(broker, PACT_PUBLISH_PROVIDER_CONTRACT="false"),
     }[build]
     done = pipeline("ci", tmp_path, env)
     text = output(done)
