@@ -13,6 +13,7 @@ import schemathesis
 from attrs import define, field, frozen
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis.configuration import set_hypothesis_home_dir
+from schemathesis.config import SchemathesisConfig
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp
 
 from example_provider import openapi
 from example_provider.app import app as production_app
-from pipeline.server import running_server
+from pipeline.server import ServerDidNotStart, running_server
 
 CONTRACT = Path(openapi.__file__).with_name(openapi.DOCUMENT)
 REPORT = Path(".provider-contract") / "schemathesis-junit.xml"
@@ -50,6 +51,10 @@ RUN = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
     verbosity=Verbosity.quiet,
 )
+
+
+class SelfVerificationError(RuntimeError):
+    """The self-verification could not run at all; the message is one line for a person."""
 
 
 @define
@@ -99,16 +104,29 @@ class SelfVerification:
         return None if failed is None else f"{failed.failed_check} on {failed.label}: {failed.failure}"
 
 
-def self_verify(app: ASGIApp | None = None, report: Path = REPORT) -> SelfVerification:
-    """Serve the production app (or `app`) on loopback, test every operation of openapi.yaml against it
-    with schemathesis, and write a JUnit report."""
+def self_verify(app: ASGIApp | None = None, report: Path = REPORT, contract: Path = CONTRACT) -> SelfVerification:
+    """Serve the production app (or `app`) on loopback, test every operation of openapi.yaml (or `contract`)
+    against it with schemathesis, and write a JUnit report."""
     set_hypothesis_home_dir(HYPOTHESIS_HOME)
-    schema = schemathesis.openapi.from_path(CONTRACT)
-    with running_server(app or production_app) as url, requests.Session() as session:
-        runs = tuple(_verify_operation(schema, result.ok(), url, session) for result in schema.get_all_operations())
+    schema, operations = _load(contract)
+    try:
+        with running_server(app or production_app) as url, requests.Session() as session:
+            runs = tuple(_verify_operation(schema, operation, url, session) for operation in operations)
+    except ServerDidNotStart as error:
+        raise SelfVerificationError(str(error)) from None
     outcome = SelfVerification(runs, report.resolve(), version("schemathesis"))
     write_report(outcome)
     return outcome
+
+
+def _load(contract: Path) -> tuple[Any, list[Any]]:
+    """The document as schemathesis reads it (its own defaults, not a schemathesis.toml), and its operations."""
+    try:
+        schema = schemathesis.openapi.from_path(contract, config=SchemathesisConfig())
+        return schema, [result.ok() for result in schema.get_all_operations()]
+    except Exception as error:
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise SelfVerificationError(f"{contract.name} cannot be tested: {type(error).__name__}: {reason}") from None
 
 
 def _verify_operation(schema: Any, operation: Any, url: str, session: requests.Session) -> OperationRun:

@@ -110,9 +110,12 @@ def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) ->
         raise StepFailed("publish-provider-contract needs a broker: set PACT_BROKER_BASE_URL and a token")
     if not settings.provider_version:
         raise StepFailed("publish-provider-contract needs a provider version: set GIT_COMMIT")
-    from pipeline.self_verification import CONTRACT, self_verify  # only this step loads schemathesis
+    from pipeline.self_verification import CONTRACT, SelfVerificationError, self_verify  # only this step loads schemathesis
 
-    outcome = self_verify(app)
+    try:
+        outcome = self_verify(app)
+    except SelfVerificationError as error:
+        raise StepFailed(f"the provider contract was NOT published: {error}") from None
     for run in outcome.operations:
         say("self-verification", f"{run.label}: {run.summary}")
         if run.failed_check is not None:

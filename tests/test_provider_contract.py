@@ -17,6 +17,7 @@ from starlette.routing import Route
 from broker_double import BrokerDouble
 from example_provider.app import create_app
 from example_provider.responses import JSONResponse
+from pipeline.self_verification import SelfVerificationError, self_verify
 from pipeline.settings import Settings
 from pipeline.steps import StepFailed, ci
 from pipeline_runs import PASSWORD, PROVIDER, ROOT, TOKEN, environment, failure, make, output, pipeline, project_pact
@@ -168,3 +169,11 @@ def test_no_credential_shows_in_the_output_or_the_report(tmp_path: Path) -> None
         assert len(double.provider_contracts) == 1
         for text in (output(published), output(refused), *(path.read_text() for path in (tmp_path / ".provider-contract").iterdir())):
             assert PASSWORD not in text and wrong not in text
+
+
+def test_a_document_that_cannot_be_tested_is_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "openapi.yaml"
+    broken.write_text(OPENAPI.read_text().replace("openapi: 3.0.3", "openapi: 9.9.9"))
+    with pytest.raises(SelfVerificationError, match=r"^openapi.yaml cannot be tested: \w+: .+") as refused:
+        self_verify(report=tmp_path / "report.xml", contract=broken)
+    assert "\n" not in str(refused.value) and not (tmp_path / "report.xml").exists()
