@@ -11,7 +11,8 @@ STAMP  := $(VENV)/.installed
 PIPELINE := $(BIN)/python -m pipeline
 
 .PHONY: help install test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy deploy_app \
-        record_deployment create_or_update_travis_webhook test_travis_webhook create_travis_token_secret bench clean
+        record_deployment publish_provider_contract create_or_update_travis_webhook test_travis_webhook \
+        create_travis_token_secret create_or_update_github_webhook test_github_webhook create_github_token_secret bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-34s %s\n", $$1, $$2}'
@@ -66,6 +67,9 @@ deploy: $(STAMP) ## Deploy (a placeholder) and record the deployment
 record_deployment: $(STAMP) ## Record the deployment of GIT_COMMIT in the broker
 	$(PIPELINE) record-deployment
 
+publish_provider_contract: $(STAMP) ## Test the service against openapi.yaml (schemathesis) and publish both as the provider contract
+	$(PIPELINE) publish-provider-contract
+
 create_or_update_travis_webhook: $(STAMP) ## Create the broker webhook that starts a Travis build per changed pact
 	$(PIPELINE) create-or-update-travis-webhook
 
@@ -75,7 +79,6 @@ test_travis_webhook: $(STAMP) ## Fire the webhook once
 create_travis_token_secret: $(STAMP) ## Store TRAVIS_TOKEN as the broker secret travisToken
 	$(PIPELINE) create-travis-token-secret
 
-.PHONY: create_or_update_github_webhook test_github_webhook create_github_token_secret
 
 create_or_update_github_webhook: $(STAMP) ## Create the broker webhook that dispatches a GitHub Actions build per changed pact
 	$(PIPELINE) create-or-update-github-webhook

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -16,6 +16,9 @@ from attrs import frozen
 
 from pipeline.pact_documents import interactions_of
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.self_verification import SelfVerification
 
 
 class BrokerStepFailed(RuntimeError):
@@ -57,22 +60,29 @@ class CommandResult:
     output: str
 
 
-def run_pact(settings: Settings, *args: str, timeout: float = 300.0) -> CommandResult:
-    """Run `pact broker ...` with the broker's credentials in its environment, never on its command line."""
+def run_pact(settings: Settings, *args: str, timeout: float = 300.0, command: str = "broker") -> CommandResult:
+    """Run `pact broker ...` (or `pact pactflow ...`) with the broker's credentials in its environment,
+    never on its command line."""
     env = {"PACT_DO_NOT_TRACK": "true", **os.environ, **broker_environment(settings)}
     retries = ("--retries", str(settings.broker_retries))  # the CLI's default of 8 waits two minutes on a dead broker
     try:
         done = subprocess.run(
-            [pact_cli(), "broker", *args, *retries], env=env, capture_output=True, text=True, timeout=timeout, check=False
+            [pact_cli(), command, *args, *retries], env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
-        raise BrokerStepFailed(f"pact broker {args[0]} did not answer within {timeout:.0f} s") from None
+        raise BrokerStepFailed(f"pact {command} {args[0]} did not answer within {timeout:.0f} s") from None
     return CommandResult(done.returncode, scrub((done.stdout + done.stderr).strip(), settings.secrets))
 
 
 def first_line(text: str) -> str:
     """The first non-empty line of a CLI's answer, for a one-line error."""
     return next((line.strip(" ❌") for line in text.splitlines() if line.strip(" ❌")), "no output")
+
+
+def error_line(text: str) -> str:
+    """The CLI's first error line (marked ❌), or else its first line: it may say "published" before it fails."""
+    errors = [line for line in text.splitlines() if "❌" in line]
+    return first_line(errors[0] if errors else text)
 
 
 def can_i_deploy(settings: Settings, retries: int, interval: int) -> tuple[bool | None, str]:
@@ -133,6 +143,29 @@ def test_webhook(settings: Settings, uuid: str) -> str:
     if result.returncode != 0:
         raise BrokerStepFailed(f"test-webhook failed: {first_line(result.output)}")
     return result.output
+
+
+def publish_provider_contract(settings: Settings, contract: Path, verification: SelfVerification) -> None:
+    """Publish the OpenAPI document as the provider contract, with its self-verification (PactFlow)."""
+    optional = [*(("--branch", settings.provider_branch) if settings.provider_branch else ()),
+                *(("--build-url", settings.build_url) if settings.build_url else ())]  # fmt: skip
+    result = run_pact(
+        settings,
+        "publish-provider-contract", str(contract),
+        "--provider", settings.provider_name,
+        "--provider-app-version", str(settings.provider_version),
+        "--content-type", "application/yaml",
+        "--verification-exit-code", str(verification.exit_code),
+        "--verification-results", str(verification.report),
+        "--verification-results-content-type", verification.content_type,
+        "--verification-results-format", verification.report_format,
+        "--verifier", "schemathesis",
+        "--verifier-version", verification.verifier_version,
+        *optional,
+        command="pactflow",
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise BrokerStepFailed(f"the provider contract was NOT published: {error_line(result.output)}")
 
 
 def http_client(settings: Settings) -> httpx.Client:

@@ -75,6 +75,7 @@ class Settings:
     broker_username: str | None = None
     broker_password: str | None = field(default=None, repr=False)
     publish_results: bool = False
+    publish_provider_contract: bool = True
     provider_version: str | None = None
     provider_branch: str | None = None
     build_url: str | None = None
@@ -110,6 +111,7 @@ class Settings:
             broker_username=env.get("PACT_BROKER_USERNAME"),
             broker_password=env.get("PACT_BROKER_PASSWORD"),
             publish_results=env.get("PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", "").lower() in TRUE_WORDS,
+            publish_provider_contract=env.get("PACT_PUBLISH_PROVIDER_CONTRACT", "true").lower() in TRUE_WORDS,
             provider_version=version or _git("rev-parse", "HEAD"),
             provider_branch=branch or _git_branch(),
             build_url=env.get("TRAVIS_BUILD_WEB_URL") or env.get("BUILD_URL") or _github_run_url(env),

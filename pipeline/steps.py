@@ -8,10 +8,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from pipeline import broker
 from pipeline.broker import BrokerStepFailed, scrub
 from pipeline.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 WEBHOOK_BODY = Path(__file__).resolve().parent.parent / "pactflow" / "travis-ci-webhook.json"
 TRAVIS_HEADERS = (
@@ -42,20 +46,20 @@ def say(step: str, message: str) -> None:
 
 def verify(settings: Settings) -> None:
     """Run the verification in its own process, passing its output on with credentials scrubbed."""
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "pipeline.verify"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PACT_DO_NOT_TRACK": os.environ.get("PACT_DO_NOT_TRACK", "true")},
-    )
-    assert process.stdout is not None
-    last = ""
-    for line in process.stdout:
-        line = scrub(line, settings.secrets)
-        print(line, end="", flush=True)
-        last = line.strip() or last
-    if process.wait() != 0:
+    ) as process:
+        assert process.stdout is not None
+        last = ""
+        for line in process.stdout:
+            line = scrub(line, settings.secrets)
+            print(line, end="", flush=True)
+            last = line.strip() or last
+    if process.returncode != 0:
         raise StepFailed(f"verification failed ({last})")
 
 
@@ -136,6 +140,44 @@ def on_the_broker(url: str, settings: Settings) -> bool:
     if "://" not in url or not settings.has_broker:
         return True
     return origin(url) == origin(str(settings.broker_url))
+def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) -> None:
+    """Test the production app (or `app`) against openapi.yaml with schemathesis and publish both
+    as the provider contract; fail, after publishing, when the service does not keep its document."""
+    if not settings.has_broker:
+        raise StepFailed("publish-provider-contract needs a broker: set PACT_BROKER_BASE_URL and a token")
+    if not settings.provider_version:
+        raise StepFailed("publish-provider-contract needs a provider version: set GIT_COMMIT")
+    from pipeline.self_verification import CONTRACT, SelfVerificationError, self_verify  # only this step loads schemathesis
+
+    try:
+        outcome = self_verify(app)
+    except SelfVerificationError as error:
+        raise StepFailed(f"the provider contract was NOT published: {error}") from None
+    for run in outcome.operations:
+        say("self-verification", f"{run.label}: {run.summary}")
+        if run.failed_check is not None:
+            print(run.details, flush=True)
+    verdict = "passed" if outcome.success else f"failed: {outcome.first_failure}"
+    try:
+        broker.publish_provider_contract(settings, CONTRACT, outcome)
+    except BrokerStepFailed as error:
+        raise StepFailed(f"{error} (its self-verification {verdict})") from None
+    say("provider-contract", f"published {CONTRACT.name} as {settings.provider_name} {settings.provider_version} "
+        f"with its self-verification ({verdict}; report {outcome.report})")  # fmt: skip
+    if not outcome.success:
+        raise StepFailed(f"the service does not keep its OpenAPI document: {outcome.first_failure} (report {outcome.report})")
+
+
+def publish_provider_contract_in_ci(settings: Settings, app: ASGIApp | None = None) -> None:
+    """Publish the provider contract from a main build with a broker and publishing on; otherwise say why not."""
+    if not settings.has_broker:
+        say("provider-contract", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
+    elif not settings.publish_results:
+        say("provider-contract", "skipped: not publishing (PACT_BROKER_PUBLISH_VERIFICATION_RESULTS is not true)")
+    elif not settings.publish_provider_contract:
+        say("provider-contract", "skipped: PACT_PUBLISH_PROVIDER_CONTRACT is not true (a broker without PactFlow's provider contracts)")
+    else:
+        publish_provider_contract(settings, app)
 
 
 def ci_webhook(settings: Settings) -> None:
@@ -147,10 +189,11 @@ def ci_webhook(settings: Settings) -> None:
     say("verify", f"webhook build: verifying only {settings.pact_url}; {describe_publishing(settings)}")
     verify(settings)
     say("ci", "can-i-deploy and deploy are not run in a webhook build: it verifies one changed pact")
+    say("provider-contract", "not published in a webhook build: a pact changed, not the provider")
 
 
-def ci(settings: Settings) -> None:
-    """The main job: verify, ask can-i-deploy, and deploy from the main line."""
+def ci(settings: Settings, contract_app: ASGIApp | None = None) -> None:
+    """The main job: verify, publish the provider contract, ask can-i-deploy, and deploy from the main line."""
     if settings.pact_url:
         ci_webhook(settings)
         return
@@ -159,6 +202,7 @@ def ci(settings: Settings) -> None:
     if not settings.has_broker:
         say("publish", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
     verify(settings)
+    publish_provider_contract_in_ci(settings, contract_app)
     can_i_deploy(settings)
     reason = on_main_line(settings)
     if reason:
@@ -236,6 +280,7 @@ STEPS: dict[str, Callable[[Settings], None]] = {
     "create-or-update-github-webhook": create_or_update_github_webhook,
     "test-github-webhook": test_github_webhook,
     "create-github-token-secret": create_github_token_secret,
+    "publish-provider-contract": publish_provider_contract,
 }
 
 BROKER_ONLY = {"create-or-update-travis-webhook", "test-travis-webhook", "create-travis-token-secret"}

@@ -4,14 +4,16 @@ It serves the part of the Pact Broker HAL API that pact-python's verifier (Rust 
 and the `pact broker` CLI use: the index, pacts for verification with consumer version
 selectors, pending and WIP pacts, pact documents, verification results, pacticipants,
 branches, versions and tags, the can-i-deploy matrix for environments, environments and
-recorded deployments, webhooks (stored and "executed" without any outbound request) and
-PactFlow secrets. It runs under a real uvicorn server in a background thread on
+recorded deployments, webhooks (stored and "executed" without any outbound request),
+PactFlow secrets and PactFlow provider contracts (bi-directional testing). It runs under a real uvicorn server in a background thread on
 127.0.0.1, records every request it receives, and can be told to fail or stall a route.
 
 Deliberate simplifications: a main branch is "main" or "master"; "latest" means most
 recently added; a pact is pending only when seeded so; tag selectors select nothing; a
 provider without pacts is unknown (404 on pacts-for-verification); the matrix reads
-`q[][pacticipant]` + `q[][version]` selectors and an optional `environment` only.
+`q[][pacticipant]` + `q[][version]` selectors and an optional `environment` only; a
+published provider contract is stored and its version created, but the matrix does not
+compare it with consumer pacts (can-i-deploy still reads only verification results).
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ HAL_JSON = "application/hal+json"
 MAIN_BRANCHES = ("main", "master")
 REDACTED = "**********"
 # Route names for fail(): "pact" covers every pact document, "publish" results, "version"
-# versions and their tags, "webhook" a webhook and its execution.
+# versions and their tags, "webhook" a webhook and its execution, "provider_contract" the
+# publication of a provider contract.
 ROUTES = frozenset({
     "index", "for_verification", "pact", "publish", "pacticipant", "branch_version",
     "matrix", "environments", "version", "record_deployment", "webhook", "secrets",
+    "provider_contract",
 })
 
 Handler = Callable[[Request, Any], Response]
@@ -141,6 +145,30 @@ def _result_errors(body: Any) -> dict[str, list[str]]:
     return errors
 
 
+def _contract_errors(body: Any) -> dict[str, list[str]]:
+    """What a provider contract publication lacks: a version, and the contract's base64 content."""
+    if not isinstance(body, dict):
+        return {"body": ["must be a JSON object"]}
+    errors: dict[str, list[str]] = {}
+    if not isinstance(body.get("pacticipantVersionNumber"), str) or not body["pacticipantVersionNumber"]:
+        errors["pacticipantVersionNumber"] = ["can't be blank"]
+    contract = body.get("contract")
+    if not isinstance(contract, dict) or not _is_base64(contract.get("content")):
+        errors["contract"] = ["must have its content, base64 encoded"]
+    elif (results := contract.get("selfVerificationResults")) is not None and not (
+            isinstance(results, dict) and isinstance(results.get("success"), bool) and _is_base64(results.get("content"))):
+        errors["selfVerificationResults"] = ["must have success (true or false) and the content, base64 encoded"]
+    return errors
+
+
+def _is_base64(text: Any) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(text, str)
+
+
 def _redact(webhook_request: dict[str, Any]) -> dict[str, Any]:
     """A webhook request without its password or Authorization value, as the broker shows it."""
     shown = {k: v for k, v in webhook_request.items() if k != "password"}
@@ -164,6 +192,7 @@ class BrokerDouble:
     webhooks: dict[str, dict[str, Any]] = field(factory=dict, init=False)
     webhook_executions: list[str] = field(factory=list, init=False)
     secrets: list[dict[str, Any]] = field(factory=list, init=False)
+    provider_contracts: list[dict[str, Any]] = field(factory=list, init=False)
     for_verification_requests: list[dict[str, Any]] = field(factory=list, init=False)
     _pacts: dict[tuple[str, str, str], _Pact] = field(factory=dict, init=False)
     _versions: dict[tuple[str, str], list[str]] = field(factory=dict, init=False)
@@ -373,6 +402,8 @@ class BrokerDouble:
             ("/webhooks/{uuid}", "webhook", {"GET": self._webhook, "PUT": self._put_webhook}),
             ("/webhooks/{uuid}/execute", "webhook", {"POST": self._execute_webhook}),
             ("/secrets", "secrets", {"GET": self._list_secrets, "POST": self._add_secret}),
+            ("/provider-contracts/provider/{provider}/publish", "provider_contract",
+             {"POST": self._publish_provider_contract}),
             ("/{rest:path}", "unknown", {}),
         ]
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -396,6 +427,7 @@ class BrokerDouble:
             "pb:webhooks": rel("/webhooks"),
             "pb:webhook": rel("/webhooks/{uuid}"),
             "pb:secrets": rel("/secrets"),
+            "pf:publish-provider-contract": rel("/provider-contracts/provider/{provider}/publish"),
         }})
 
     def _provider_pacts(self, provider: str) -> list[_Pact]:
@@ -716,6 +748,30 @@ class BrokerDouble:
         shown = {"uuid": str(uuidlib.uuid4()), "name": body["name"], "description": body.get("description")}
         self._secret_names.append(shown)
         return _hal(shown | {"_links": {"self": {"href": self._link("secrets", shown["uuid"])}}}, 201)
+
+    # -- provider contracts (PactFlow, bi-directional) -------------------------------------
+
+    def _publish_provider_contract(self, request: Request, body: Any) -> Response:
+        """Store a provider contract with its self-verification, decoded, and answer as PactFlow does."""
+        if errors := _contract_errors(body):
+            return _invalid(errors)
+        provider, version = request.path_params["provider"], body["pacticipantVersionNumber"]
+        self._add_version(provider, version, body.get("branch"))
+        contract = body["contract"]
+        results = contract.get("selfVerificationResults")
+        self.provider_contracts.append({
+            "provider": provider, "version": version, "branch": body.get("branch"),
+            "buildUrl": body.get("buildUrl"), "content": base64.b64decode(contract["content"]),
+            "contentType": contract.get("contentType"), "specification": contract.get("specification"),
+            "selfVerificationResults": None if results is None else results | {
+                "content": base64.b64decode(results["content"])},
+        })
+        version_url = self._link("pacticipants", provider, "versions", version)
+        text = f"Provider contract for {provider} version {version} published"
+        return _hal({"notices": [{"type": "success", "text": text}],
+                     "_embedded": {"version": {"number": version}},
+                     "_links": {"pb:pacticipant-version": {"href": version_url},
+                                "pb:pacticipant-version-tags": []}}, 200)
 
     def _list_secrets(self, request: Request, body: Any) -> Response:
         return _hal({"_embedded": {"secrets": copy.deepcopy(self._secret_names)}, "_links": self._here(request)})
