@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.parallel import start_method
+from pipeline.parallel import start_method, worker_count
 from pipeline.verify import main
 from pipeline_runs import environment
 
@@ -140,14 +140,14 @@ def many(consumer: str, count: int, name: str, state: str = "a product with ID {
 
 def test_parallel_verification_matches_the_serial_run(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     # the same ids in both pacts with different names: a state leaking between pacts would fail them
-    write(tmp_path, "a.json", many("consumer-a", 120, "From A"))
-    write(tmp_path, "b.json", many("consumer-b", 120, "From B"))
+    write(tmp_path, "a.json", many("consumer-a", 40, "From A"))
+    write(tmp_path, "b.json", many("consumer-b", 40, "From B"))
     assert main(["--pact-dir", str(tmp_path), "--jobs", "1"]) == 0
     serial = capfd.readouterr().out
     assert main(["--pact-dir", str(tmp_path), "--jobs", "2"]) == 0
     parallel = capfd.readouterr().out
-    assert "verification passed: 240 passed, 0 failed" in serial
-    assert "verification passed: 240 passed, 0 failed in 2 pacts (2 workers)" in parallel
+    assert "verification passed: 80 passed, 0 failed" in serial
+    assert "verification passed: 80 passed, 0 failed in 2 pacts (2 workers)" in parallel
     assert parallel.index("===== a.json =====") < parallel.index("consumer-a: product 100") < parallel.index("===== b.json =====")
 
 
@@ -156,14 +156,14 @@ def verify_command(folder: Path, jobs: int) -> list[str]:
 
 
 def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path) -> None:
-    write(tmp_path, "good.json", many("good", 120, "Fine"))
-    broken = many("broken", 120, "Fine")
+    write(tmp_path, "good.json", many("good", 40, "Fine"))
+    broken = many("broken", 40, "Fine")
     broken["interactions"][5]["response"]["status"] = 201  # type: ignore[index]
     write(tmp_path, "broken.json", broken)
     done = subprocess.run(verify_command(tmp_path, 2), env=environment(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stdout.splitlines()[-1] == (
-        "verification FAILED (239 passed, 1 failed in 2 pacts (2 workers)): broken.json: 1 interaction(s) failed"
+        "verification FAILED (79 passed, 1 failed in 2 pacts (2 workers)): broken.json: 1 interaction(s) failed"
     )
     assert "expected 201 but was 200" in done.stdout
     assert done.stdout.index("===== broken.json =====") < done.stdout.index("expected 201") < done.stdout.index("===== good.json")
@@ -211,6 +211,12 @@ def test_an_interruption_stops_every_worker_and_exits_130(tmp_path: Path, to_gro
     assert err.strip() == "verify: interrupted; the provider was shut down" and out == ""
     assert len(workers) == 2 and left == []
     assert list(temporary.iterdir()) == []
+
+
+def test_a_worker_is_started_per_30_interactions_and_at_most_one_per_pact() -> None:
+    assert [worker_count(4, pacts=3, interactions=n) for n in (12, 30, 31, 61, 1000)] == [1, 1, 2, 3, 3]
+    assert worker_count(2, pacts=3, interactions=1000) == 2
+    assert worker_count(4, pacts=3, interactions=None) == 3  # broker pacts that could not be counted
 
 
 def test_small_runs_stay_in_one_process(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
