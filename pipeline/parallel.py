@@ -7,7 +7,6 @@ import os
 import re
 import sys
 import tempfile
-import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
@@ -54,18 +53,16 @@ def worker_count(jobs: int, pacts: int, interactions: int | None) -> int:
 
 
 def only_thread() -> bool:
-    """Whether this process runs a single thread, native ones included (the verifier's Rust
-    runtime and uvloop's pool outlive a verification); Python's threads where /proc is missing."""
+    """Whether this process is known to run one thread, native ones included: the verifier's Rust runtime
+    and uvloop's thread pool outlive a verification. Only Linux's /proc tells; elsewhere, no."""
     tasks = Path("/proc/self/task")
-    return len(os.listdir(tasks)) == 1 if tasks.is_dir() else threading.active_count() == 1
+    return tasks.is_dir() and len(os.listdir(tasks)) == 1
 
 
 def start_method() -> BaseContext:
-    """Fork, whose workers start with everything imported, where it is safe: no other thread holds
-    a lock the copy would inherit. Otherwise a fresh interpreter per worker."""
-    if "fork" in multiprocessing.get_all_start_methods() and only_thread():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    """Fork, whose workers start with everything imported, where it is safe: no other thread holds a
+    lock the copy would inherit. Otherwise a fresh interpreter per worker."""
+    return multiprocessing.get_context("fork" if only_thread() else "spawn")
 
 
 def redirect_output(path: Path) -> None:

@@ -144,6 +144,7 @@ def test_parallel_verification_matches_the_serial_run(tmp_path: Path, capfd: pyt
     write(tmp_path, "b.json", many("consumer-b", 40, "From B"))
     assert main(["--pact-dir", str(tmp_path), "--jobs", "1"]) == 0
     serial = capfd.readouterr().out
+    assert start_method().get_start_method() == "spawn"  # this process has verified: fresh interpreters, not forks
     assert main(["--pact-dir", str(tmp_path), "--jobs", "2"]) == 0
     parallel = capfd.readouterr().out
     assert "verification passed: 80 passed, 0 failed" in serial
