@@ -1,20 +1,30 @@
-"""Verifying several pacts at once: each in its own process, with its own app, store and server."""
+"""Verifying several pacts at once: each in a worker process, with its own app, store and server."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
-import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from attrs import frozen
+from attrs import evolve, frozen
 
-from pipeline.broker import PactForVerification
+from pipeline.settings import Settings, SettingsError
+from pipeline.verify import VerificationError, verify_one
 
-INTERACTIONS_PER_WORKER = 100  # below this a worker process costs more than it saves
+if TYPE_CHECKING:  # the broker's HTTP client takes a tenth of a second to import; local pacts do without it
+    from pipeline.broker import PactForVerification
+
+INTERACTIONS_PER_WORKER = 30  # a forked worker costs about 10 interactions' time; from 15 each, two save some
 VERDICT = re.compile(r"^verification (?:passed: |FAILED \()(\d+) passed, (\d+) failed", re.MULTILINE)
+INTERRUPTED = 130
 
 
 @frozen
@@ -42,39 +52,134 @@ def worker_count(jobs: int, pacts: int, interactions: int | None) -> int:
     return max(1, min(jobs, pacts, by_size))
 
 
-def verify_in_worker(job: PactJob, publish: bool) -> subprocess.CompletedProcess[str]:
-    """Verify one pact in a new process of the verify entry point, which prints its own summary."""
-    command = [sys.executable, "-m", "pipeline.verify", "--pact-url", job.source, "--jobs", "1"]
-    command += ["--publish" if publish else "--no-publish"] + (["--pending"] if job.pending else [])
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+def only_thread() -> bool:
+    """Whether this process is known to run one thread, native ones included: the verifier's Rust runtime
+    and uvloop's thread pool outlive a verification. Only Linux's /proc tells; elsewhere, no."""
+    tasks = Path("/proc/self/task")
+    return tasks.is_dir() and len(os.listdir(tasks)) == 1
 
 
-def reason(done: subprocess.CompletedProcess[str]) -> str:
-    """Why a worker failed: the reason its verdict gives, or its one-line error."""
-    verdicts = [line for line in done.stdout.splitlines() if line.startswith("verification FAILED (")]
+def start_method() -> BaseContext:
+    """Fork, whose workers start with everything imported, where it is safe: no other thread holds a
+    lock the copy would inherit. Otherwise a fresh interpreter per worker."""
+    return multiprocessing.get_context("fork" if only_thread() else "spawn")
+
+
+def redirect_output(path: Path) -> None:
+    """Send this process's output, the verifier's own included, to a file."""
+    with path.open("w", encoding="utf-8") as target:
+        os.dup2(target.fileno(), 1)
+        os.dup2(target.fileno(), 2)
+    sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", buffering=1, closefd=False)
+
+
+def work(jobs: Sequence[PactJob], settings: Settings, publish: bool, folder: Path, parent: Connection) -> None:
+    """A worker: verify each pact the parent hands over, its output in a file of its own, and answer
+    its exit code; until the parent hands over None."""
+    try:
+        while (index := parent.recv()) is not None:
+            job = jobs[index]
+            redirect_output(folder / f"{index}.out")
+            try:
+                code = verify_one(evolve(settings, pact_url=job.source), publish=publish, pending=job.pending)
+            except (VerificationError, SettingsError) as error:
+                print(f"verify: {error}", file=sys.stderr)
+                code = 2
+            sys.stdout.flush()
+            parent.send(code)
+    except KeyboardInterrupt:
+        sys.exit(INTERRUPTED)  # the parent says it was interrupted, once
+
+
+def reason(output: str, code: int | None) -> str:
+    """Why a pact failed: the reason its verdict gives, or its one-line error."""
+    verdicts = [line for line in output.splitlines() if line.startswith("verification FAILED (")]
     if verdicts:
         return verdicts[-1].split("): ", 1)[-1]
-    errors = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-    return errors[-1].removeprefix("verify: ") if errors else f"the worker exited with {done.returncode}"
+    errors = [line.strip() for line in output.splitlines() if line.startswith("verify: ")]
+    if errors:
+        return errors[-1].removeprefix("verify: ")
+    return "its worker process stopped before the pact was verified" if code is None else f"exit code {code}"
 
 
-def verify_in_parallel(jobs: Sequence[PactJob], workers: int, *, publish: bool = False) -> int:
-    """Verify each pact in a worker; print each pact's output as a group, in order, as soon as it is
-    done; answer the exit code."""
+def start_workers(
+    jobs: Sequence[PactJob], workers: int, settings: Settings, publish: bool, folder: Path
+) -> dict[Connection, BaseProcess]:
+    """Start the workers; answer each by the connection it takes pacts and gives exit codes on."""
+    context = start_method()
+    started = {}
+    for _ in range(workers):
+        mine, theirs = context.Pipe()
+        process = context.Process(target=work, args=(jobs, settings, publish, folder, theirs), daemon=True)
+        process.start()
+        theirs.close()  # the worker holds it now: when the worker exits, this end reads the end of the stream
+        started[mine] = process
+    return started
+
+
+class Dispatch:
+    """Hands the pacts out, in order, to the workers as they become free, and collects exit codes."""
+
+    def __init__(self, pacts: int, workers: Sequence[Connection]) -> None:
+        self.waiting = iter(range(pacts))
+        self.busy: dict[Connection, int] = {}
+        self.codes: dict[int, int | None] = {}  # None: the worker stopped before answering
+        for worker in workers:
+            self.hand_over(worker)
+
+    def hand_over(self, worker: Connection) -> None:
+        """Give a free worker the next pact, or None to let it exit."""
+        index = next(self.waiting, None)
+        worker.send(index)
+        if index is not None:
+            self.busy[worker] = index
+
+    def result(self, index: int) -> int | None:
+        """Wait until the pact at `index` is done; its exit code (None: its worker stopped first)."""
+        while index not in self.codes and self.busy:
+            for worker in wait(list(self.busy)):
+                done = self.busy.pop(worker)  # type: ignore[arg-type]
+                try:
+                    self.codes[done] = worker.recv()  # type: ignore[union-attr]
+                except EOFError:
+                    self.codes[done] = None
+                    continue
+                self.hand_over(worker)  # type: ignore[arg-type]
+        return self.codes.get(index)
+
+
+def verify_in_parallel(jobs: Sequence[PactJob], workers: int, settings: Settings, *, publish: bool = False) -> int:
+    """Verify the pacts in worker processes; print each pact's output as a group, in order, as soon as
+    it is done; answer the exit code."""
     passed = failed = 0
     broken: list[str] = []
     worst = 0
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for job, done in zip(jobs, pool.map(lambda job: verify_in_worker(job, publish), jobs), strict=True):
-            print(f"\n===== {job.label} =====")
-            for notice in job.notices:
-                print(f"  {notice}")
-            print((done.stdout + done.stderr).rstrip(), flush=True)
-            if counts := VERDICT.search(done.stdout):
-                passed, failed = passed + int(counts[1]), failed + int(counts[2])
-            if done.returncode != 0:
-                broken.append(f"{job.label}: {reason(done)}")
-                worst = max(worst, done.returncode)
+    with tempfile.TemporaryDirectory(prefix="pact-verify-") as name:
+        folder = Path(name)
+        workers_started = start_workers(jobs, workers, settings, publish, folder)
+        try:
+            dispatch = Dispatch(len(jobs), list(workers_started))
+            for index, job in enumerate(jobs):
+                code = dispatch.result(index)
+                written = folder / f"{index}.out"
+                output = written.read_text(encoding="utf-8", errors="replace") if written.exists() else ""
+                print(f"\n===== {job.label} =====")
+                for notice in job.notices:
+                    print(f"  {notice}")
+                print(output.rstrip(), flush=True)
+                if counts := VERDICT.search(output):
+                    passed, failed = passed + int(counts[1]), failed + int(counts[2])
+                if code != 0:
+                    broken.append(f"{job.label}: {reason(output, code)}")
+                    worst = max(worst, code or 1)
+        except BaseException:
+            for process in workers_started.values():
+                process.terminate()  # interrupted: stop the workers before their folder goes
+            raise
+        finally:
+            for process in workers_started.values():
+                process.join()
     counts = f"{passed} passed, {failed} failed in {len(jobs)} pacts ({workers} workers)"
     if broken:
         more = f" (and {len(broken) - 1} more failed pacts)" if len(broken) > 1 else ""

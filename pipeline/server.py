@@ -18,13 +18,26 @@ class ServerDidNotStart(RuntimeError):
 
 
 class PromptServer(uvicorn.Server):
-    """A uvicorn server that notices it should stop within 5 ms; uvicorn's own loop looks every 0.1 s."""
+    """A uvicorn server that notices it should stop, and stops, within 5 ms; uvicorn's own loop looks
+    every 0.1 s, and its shutdown waits 0.1 s before it looks whether the connections are closed."""
 
     async def main_loop(self) -> None:
         ticks = 0
         while not await self.on_tick(ticks):
             ticks = (ticks + 1) % 864_000
             await asyncio.sleep(0.005)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop listening, close each connection once its response is sent, and wait until they are closed."""
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        while self.server_state.connections or self.server_state.tasks:
+            await asyncio.sleep(0.005)
+        for server in self.servers:
+            await server.wait_closed()
+        await self.lifespan.shutdown()
 
 
 def free_port() -> int:

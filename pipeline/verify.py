@@ -280,13 +280,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def verify_one(settings: Settings, *, publish: bool, pending: bool = False) -> int:
+    """Verify in this process, print the summary, and answer the exit code."""
+    outcome = run(settings, publish=publish, pending=pending)
+    print(report(outcome))
+    return 0 if outcome.ok else 1
+
+
 def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | None:
     """Verify the pacts in worker processes when there are several; None when one process is the better run."""
     # imported here: a one-process run, the common case, starts faster without them
-    from pipeline.broker import BrokerStepFailed, count_interactions, pacts_for_verification
     from pipeline.parallel import PactJob, verify_in_parallel, worker_count
 
     if settings.has_broker:
+        from pipeline.broker import BrokerStepFailed, count_interactions, pacts_for_verification
+
         try:
             pacts = pacts_for_verification(settings)
         except BrokerStepFailed as error:
@@ -297,7 +305,7 @@ def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | Non
         files = local_pacts(settings)
         pact_jobs = [PactJob.from_file(path) for path in files]
         workers = worker_count(jobs, len(files), sum(files.values()))
-    return verify_in_parallel(pact_jobs, workers, publish=publish) if workers > 1 else None
+    return verify_in_parallel(pact_jobs, workers, settings, publish=publish) if workers > 1 else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -319,15 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             exit_code = verify_in_workers(settings, jobs, publish)
             if exit_code is not None:
                 return exit_code
-        outcome = run(settings, publish=publish, pending=args.pending)
+        return verify_one(settings, publish=publish, pending=args.pending)
     except (VerificationError, SettingsError) as error:
         print(f"verify: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("verify: interrupted; the provider was shut down", file=sys.stderr)
         return 130
-    print(report(outcome))
-    return 0 if outcome.ok else 1
 
 
 if __name__ == "__main__":

@@ -38,9 +38,9 @@ def test_workers_publish_exactly_what_one_process_publishes(broker: BrokerDouble
     broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="x", deployed=True)
     broker.add_pact(project_pact("example-provider-states"), consumer_version="st-1", branch="master")
     # the same ids with other names in two pacts: a state that leaked from one worker's store would fail the other
-    # (100 interactions each, so that workers pay off: a worker process costs about 100 interactions' time)
-    broker.add_pact(consumer_pact("twin-a", *named_products(100, "From A")), consumer_version="a-1", branch="main")
-    broker.add_pact(consumer_pact("twin-b", *named_products(100, "From B")), consumer_version="b-1", branch="main")
+    # (40 interactions each: enough for two workers, at one per INTERACTIONS_PER_WORKER = 30)
+    broker.add_pact(consumer_pact("twin-a", *named_products(40, "From A")), consumer_version="a-1", branch="main")
+    broker.add_pact(consumer_pact("twin-b", *named_products(40, "From B")), consumer_version="b-1", branch="main")
     broker.add_pact(consumer_pact("new-consumer", ("7", "Seven"), status=201), consumer_version="n-1", branch="main", pending=True)
     broker.add_pact(consumer_pact("wip-consumer", ("8", "Eight"), status=418), consumer_version="w-1", branch="feat/w", wip=True)
     env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
@@ -59,20 +59,20 @@ def test_workers_publish_exactly_what_one_process_publishes(broker: BrokerDouble
     assert len({row[1] for row in by_workers}) == len(by_workers) == 7  # each pact published once
     failed = {row[0] for row in by_workers if row[4] is False}
     assert failed == {"new-consumer", "wip-consumer"}  # published as failed, yet the build passed
-    assert "verification passed: 212 passed, 2 failed in 7 pacts (2 workers); results published" in text
+    assert "verification passed: 92 passed, 2 failed in 7 pacts (2 workers); results published" in text
     assert text.count("\n===== ") == 7 and "===== WIP pact of wip-consumer w-1 =====" in text
     assert text.count("failed (pending, not counted)") == 2 == output(serial).count("failed (pending, not counted)")
     assert "This pact is in pending state" in text
 
 
 def test_a_failing_pact_fails_the_run_and_every_pact_is_still_published_once(broker: BrokerDouble, tmp_path: Path) -> None:
-    broker.add_pact(consumer_pact("fine-consumer", *named_products(100, "Fine")), consumer_version="f-1", branch="main")
-    broker.add_pact(consumer_pact("broken-consumer", *named_products(100, "Fine"), status=201), consumer_version="b-1", branch="main")
+    broker.add_pact(consumer_pact("fine-consumer", *named_products(40, "Fine")), consumer_version="f-1", branch="main")
+    broker.add_pact(consumer_pact("broken-consumer", *named_products(40, "Fine"), status=201), consumer_version="b-1", branch="main")
     env = environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
     done = make("verify", tmp_path, env, "JOBS=2")
     text = output(done)
     assert done.returncode != 0
-    assert "verification FAILED (100 passed, 100 failed in 2 pacts (2 workers)): Pact of broken-consumer b-1: 100 interaction(s) failed" in text
+    assert "verification FAILED (40 passed, 40 failed in 2 pacts (2 workers)): Pact of broken-consumer b-1: 40 interaction(s) failed" in text
     assert sorted((row[0], row[4]) for row in published(broker)) == [("broken-consumer", False), ("fine-consumer", True)]
 
 

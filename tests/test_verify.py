@@ -1,15 +1,23 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from pipeline.parallel import start_method, worker_count
 from pipeline.verify import main
+from pipeline_runs import environment
 
 PACTS = Path(__file__).resolve().parent.parent / "pacts"
 
@@ -132,26 +140,84 @@ def many(consumer: str, count: int, name: str, state: str = "a product with ID {
 
 def test_parallel_verification_matches_the_serial_run(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     # the same ids in both pacts with different names: a state leaking between pacts would fail them
-    write(tmp_path, "a.json", many("consumer-a", 120, "From A"))
-    write(tmp_path, "b.json", many("consumer-b", 120, "From B"))
+    write(tmp_path, "a.json", many("consumer-a", 40, "From A"))
+    write(tmp_path, "b.json", many("consumer-b", 40, "From B"))
     assert main(["--pact-dir", str(tmp_path), "--jobs", "1"]) == 0
     serial = capfd.readouterr().out
+    assert start_method().get_start_method() == "spawn"  # this process has verified: fresh interpreters, not forks
     assert main(["--pact-dir", str(tmp_path), "--jobs", "2"]) == 0
     parallel = capfd.readouterr().out
-    assert "verification passed: 240 passed, 0 failed" in serial
-    assert "verification passed: 240 passed, 0 failed in 2 pacts (2 workers)" in parallel
+    assert "verification passed: 80 passed, 0 failed" in serial
+    assert "verification passed: 80 passed, 0 failed in 2 pacts (2 workers)" in parallel
     assert parallel.index("===== a.json =====") < parallel.index("consumer-a: product 100") < parallel.index("===== b.json =====")
 
 
-def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, "good.json", many("good", 120, "Fine"))
-    broken = many("broken", 120, "Fine")
+def verify_command(folder: Path, jobs: int) -> list[str]:
+    return [sys.executable, "-m", "pipeline.verify", "--pact-dir", str(folder), "--jobs", str(jobs)]
+
+
+def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path) -> None:
+    write(tmp_path, "good.json", many("good", 40, "Fine"))
+    broken = many("broken", 40, "Fine")
     broken["interactions"][5]["response"]["status"] = 201  # type: ignore[index]
     write(tmp_path, "broken.json", broken)
-    assert main(["--pact-dir", str(tmp_path), "--jobs", "2"]) == 1
-    out = capfd.readouterr().out
-    assert "verification FAILED (239 passed, 1 failed in 2 pacts (2 workers)): broken.json: 1 interaction(s) failed" in out
-    assert "expected 201 but was 200" in out
+    done = subprocess.run(verify_command(tmp_path, 2), env=environment(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[-1] == (
+        "verification FAILED (79 passed, 1 failed in 2 pacts (2 workers)): broken.json: 1 interaction(s) failed"
+    )
+    assert "expected 201 but was 200" in done.stdout
+    assert done.stdout.index("===== broken.json =====") < done.stdout.index("expected 201") < done.stdout.index("===== good.json")
+    assert done.stderr == ""
+
+
+def test_workers_are_forked_only_from_a_process_that_runs_no_other_thread() -> None:
+    fresh = subprocess.run(
+        [sys.executable, "-c", "import pipeline.verify, pipeline.parallel as p; print(p.start_method().get_start_method())"],
+        env=environment(), capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert fresh.stdout.strip() == "fork"  # what `make verify` does: its workers start with everything imported
+    assert main(["--pact-url", str(PACTS / "pactflow-example-consumer-pactflow-example-provider-python.json")]) == 0
+    # the verifier's runtime threads outlive the run: a copy of this process could inherit a held lock
+    assert start_method().get_start_method() == "spawn"
+
+
+@pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c", "parent-only"])
+def test_an_interruption_stops_every_worker_and_exits_130(tmp_path: Path, to_group: bool) -> None:
+    pacts, temporary = tmp_path / "pacts", tmp_path / "tmp"
+    pacts.mkdir()
+    temporary.mkdir()
+    write(pacts, "a.json", many("consumer-a", 1000, "From A"))
+    write(pacts, "b.json", many("consumer-b", 1000, "From B"))
+    run = subprocess.Popen(
+        verify_command(pacts, 2), env=environment(TMPDIR=str(temporary)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children")
+    deadline = time.monotonic() + 30
+    while len(workers := children.read_text().split()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the workers are verifying now
+    if to_group:
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C in a terminal interrupts the whole foreground group
+    else:
+        run.send_signal(signal.SIGINT)  # `kill -INT` interrupts only the parent
+    try:
+        out, err = run.communicate(timeout=20)
+        left = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)  # whatever is left: the test fails, and leaves nothing running
+    assert run.returncode == 130
+    assert err.strip() == "verify: interrupted; the provider was shut down" and out == ""
+    assert len(workers) == 2 and left == []
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_worker_is_started_per_30_interactions_and_at_most_one_per_pact() -> None:
+    assert [worker_count(4, pacts=3, interactions=n) for n in (12, 30, 31, 61, 1000)] == [1, 1, 2, 3, 3]
+    assert worker_count(2, pacts=3, interactions=1000) == 2
+    assert worker_count(4, pacts=3, interactions=None) == 3  # broker pacts that could not be counted
 
 
 def test_small_runs_stay_in_one_process(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
