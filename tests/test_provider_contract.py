@@ -37,7 +37,7 @@ def broker() -> Iterator[BrokerDouble]:
 def main_build(broker: BrokerDouble, **extra: str) -> dict[str, str]:
     """The environment of a main build on master that publishes."""
     return environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
-                       TRAVIS_BUILD_WEB_URL=BUILD_URL) | extra  # fmt: skip
+                       TRAVIS_BUILD_WEB_URL=BUILD_URL, PACT_PUBLISH_PROVIDER_CONTRACT="true") | extra  # fmt: skip
 
 
 def undocumented_listing() -> Starlette:
@@ -84,8 +84,8 @@ def test_the_main_build_publishes_the_contract_after_the_results_and_before_can_
 def test_builds_that_publish_no_contract_say_why(broker: BrokerDouble, tmp_path: Path, build: str, said: str) -> None:
     env = {
         "webhook": main_build(broker, PACT_URL=broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-2")),
-        "offline": environment(GIT_COMMIT="local", GIT_BRANCH="master"),
-        "not publishing": environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master"),
+        "offline": environment(GIT_COMMIT="local", GIT_BRANCH="master", PACT_PUBLISH_PROVIDER_CONTRACT="true"),
+        "not publishing": environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_PUBLISH_PROVIDER_CONTRACT="true"),
         "no provider contracts": main_build(broker, PACT_PUBLISH_PROVIDER_CONTRACT="false"),
     }[build]
     done = pipeline("ci", tmp_path, env)

@@ -46,7 +46,7 @@ def run_build(broker: BrokerDouble, mode: str, cwd: Path, **extra: str) -> tuple
     if mode == "webhook":
         env["PACT_URL"] = url
     if mode == "workers":  # a second pact large enough for a second worker
-        broker.add_pact(consumer_pact("large-consumer", *named_products(150, "Large")), consumer_version="l-1", branch="main")
+        broker.add_pact(consumer_pact("large-consumer", *named_products(40, "Large")), consumer_version="l-1", branch="main")
         env["JOBS"] = "2"
     done = pipeline("ci", cwd, env | extra)
     return done.returncode, output(done)

@@ -28,7 +28,8 @@ def broker() -> Iterator[BrokerDouble]:
 def publish(broker_url: str, cwd: Path, step: str = "publish-provider-contract") -> tuple[int, str]:
     """The step on its own (or the main build), against the broker at `broker_url`."""
     env = environment(PACT_BROKER_BASE_URL=broker_url, PACT_BROKER_TOKEN=TOKEN, GIT_COMMIT="prov-1", GIT_BRANCH="master",
-                      PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_BROKER_HTTP_RETRIES=ATTEMPTS)  # fmt: skip
+                      PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_BROKER_HTTP_RETRIES=ATTEMPTS,
+                      PACT_PUBLISH_PROVIDER_CONTRACT="true")  # fmt: skip
     done = pipeline(step, cwd, env)
     return done.returncode, output(done)
 

@@ -2,7 +2,7 @@
 output of any target, in no file the project writes, and in no error.
 
 At the quick budget, each kind of credentials (token, basic) comes by one source (`.env`, the
-environment) and goes through every target but two whose path another target takes, and the calls
+environment) and goes through every target but those whose path another target takes, and the calls
 to a dead broker retry once; at the full budget every kind comes by every source through every
 target, and the calls retry as often as by default."""
 
@@ -25,18 +25,27 @@ TOKEN = "sentinel-token-1b7f3e90"
 USER = "ci-user"
 PASSWORD = "sentinel-password-62c0d4aa"
 TRAVIS = "sentinel-travis-9e41"
-SENTINELS = (TOKEN, PASSWORD, TRAVIS)
+GITHUB = "sentinel-github-3c58a7"
+SENTINELS = (TOKEN, PASSWORD, TRAVIS, GITHUB)
 
-TARGETS = ("verify", "ci_webhook", "can_i_deploy", "record_deployment", "deploy",
-           "create_travis_token_secret", "create_or_update_travis_webhook", "test_travis_webhook")  # fmt: skip
+TARGETS = ("verify", "ci_webhook", "can_i_deploy", "record_deployment", "deploy", "publish_provider_contract",
+           "create_travis_token_secret", "create_or_update_travis_webhook", "test_travis_webhook",
+           "create_github_token_secret", "create_or_update_github_webhook", "test_github_webhook")  # fmt: skip
 # At the quick budget, leave out the targets whose path another target takes: `make verify` of PACT_URL
-# verifies and publishes as `make ci_webhook` does, and `make deploy` records the deployment.
-QUICK_TARGETS = tuple(target for target in TARGETS if target not in ("verify", "record_deployment"))
+# verifies and publishes as `make ci_webhook` does, `make deploy` records the deployment, `make ci`
+# publishes the provider contract, and the GitHub webhook targets make the same `pact` CLI calls as
+# the Travis ones.
+QUICK_TARGETS = tuple(
+    target for target in TARGETS
+    if target not in ("verify", "record_deployment", "publish_provider_contract", "create_or_update_github_webhook", "test_github_webhook")
+)  # fmt: skip
+# At the full budget the failures of these steps too; at the quick one their `pact` CLI calls fail as the others do.
+MORE_FAILING = (("create-github-token-secret", "1"), ("publish-provider-contract", "1")) if BUDGET == "full" else ()
 VERIFYING = ("verify", "ci_webhook")  # the targets that verify PACT_URL and publish its result
 
 
 def credentials(broker_url: str, auth: str) -> dict[str, str]:
-    values = {"PACT_BROKER_BASE_URL": broker_url, "TRAVIS_TOKEN": TRAVIS}
+    values = {"PACT_BROKER_BASE_URL": broker_url, "TRAVIS_TOKEN": TRAVIS, "GITHUB_TOKEN": GITHUB, "GITHUB_REPOSITORY": "acme/provider"}
     if auth == "token":
         return values | {"PACT_BROKER_TOKEN": TOKEN}
     return values | {"PACT_BROKER_USERNAME": USER, "PACT_BROKER_PASSWORD": PASSWORD}
@@ -80,9 +89,10 @@ def assert_no_file_holds_a_sentinel(folder: Path) -> None:
 )
 def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: str, source: str, tmp_path: Path) -> None:
     url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
-    broker.add_pact(consumer_pact("large-consumer", *named_products(150, "Large")), consumer_version="l-1", branch="main")
+    broker.add_pact(consumer_pact("large-consumer", *named_products(40, "Large")), consumer_version="l-1", branch="main")
     secrets = credentials(broker.base_url, auth)
-    env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_URL=url)
+    env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_URL=url,
+                      PACT_PUBLISH_PROVIDER_CONTRACT="true")  # fmt: skip
     if source == "dotenv":
         (tmp_path / ".env").write_text("".join(f"{key}={value}\n" for key, value in secrets.items()))
     else:
@@ -98,7 +108,7 @@ def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: 
     in_workers = make("verify", tmp_path, env | {"PACT_URL": ""}, "JOBS=2")
     assert in_workers.returncode == 0 and "(2 workers)" in in_workers.stdout, in_workers.stdout + in_workers.stderr
     assert_no_sentinel(proof, in_workers.stdout + in_workers.stderr)
-    assert broker.secrets[-1]["value"] == TRAVIS  # the targets did use the credentials
+    assert {secret["value"] for secret in broker.secrets} == {TRAVIS, GITHUB}  # the targets did use the credentials
     published = 2 + sum(target in VERIFYING for target in targets) + 2  # ci (2 pacts), each of VERIFYING, workers (2)
     assert len(broker.verification_results) == published
     assert_no_file_holds_a_sentinel(tmp_path)
@@ -108,13 +118,13 @@ def test_failures_do_not_show_a_credential(proof: Proof, auth: str, tmp_path: Pa
     dead = f"http://127.0.0.1:{free_port()}"
     env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", **credentials(dead, auth))
     env["PACT_BROKER_HTTP_RETRIES"] = str(sized(1, 3))  # each call to the dead broker retries, and waits for it
-    for step, jobs in (("ci", "1"), ("ci", "2"), ("can-i-deploy", "1"), ("record-deployment", "1"), ("create-travis-token-secret", "1")):
+    for step, jobs in (("ci", "1"), ("ci", "2"), ("can-i-deploy", "1"), ("record-deployment", "1"), ("create-travis-token-secret", "1"), *MORE_FAILING):
         done = pipeline(step, tmp_path, env | {"CAN_I_DEPLOY_RETRIES": "0", "JOBS": jobs})
         assert done.returncode != 0
         assert_no_sentinel(proof, done.stdout + done.stderr)
     with BrokerDouble(token="a-different-token") as broker:
         broker.add_pact(project_pact("pactflow-example-consumer"), branch="main")
-        for step, jobs in (("ci", "1"), ("ci", "2"), ("record-deployment", "1"), ("create-travis-token-secret", "1")):
+        for step, jobs in (("ci", "1"), ("ci", "2"), ("record-deployment", "1"), ("create-travis-token-secret", "1"), *MORE_FAILING):
             done = pipeline(step, tmp_path, env | credentials(broker.base_url, auth) | {"JOBS": jobs})
             assert done.returncode != 0
             assert_no_sentinel(proof, done.stdout + done.stderr)
