@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -11,31 +12,9 @@ from proofs.budget import check_budget
 from states import create_verification_app
 
 
-PIPELINE_VARIABLES = (
-    "PACT_BROKER_BASE_URL",
-    "PACT_BROKER_TOKEN",
-    "PACT_BROKER_USERNAME",
-    "PACT_BROKER_PASSWORD",
-    "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS",
-    "PACT_URL",
-    "PACT_DIR",
-    "PACT_PROVIDER_NAME",
-    "GIT_COMMIT",
-    "GIT_BRANCH",
-    "TRAVIS_COMMIT",
-    "TRAVIS_BRANCH",
-    "TRAVIS_BUILD_WEB_URL",
-    "GITHUB_SHA",
-    "GITHUB_HEAD_REF",
-    "GITHUB_REF_NAME",
-    "GITHUB_EVENT_NAME",
-    "GITHUB_SERVER_URL",
-    "GITHUB_REPOSITORY",
-    "GITHUB_RUN_ID",
-    "GITHUB_TOKEN",
-    "MAIN_BRANCH",
-    "SEPARATE_DEPLOY_JOB",
-)
+# What the pipeline's settings read: the broker's, the CI's and the pipeline's own variables.
+PIPELINE_PREFIXES = ("PACT_", "GIT_", "TRAVIS_", "GITHUB_", "CAN_I_DEPLOY_")
+PIPELINE_VARIABLES = {"MAIN_BRANCH", "SEPARATE_DEPLOY_JOB", "BUILD_URL", "DEPLOY_ENVIRONMENT", "JOBS", "VERIFY_TIMEOUT"}
 
 
 def pytest_configure() -> None:
@@ -46,8 +25,9 @@ def pytest_configure() -> None:
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test sees the developer's broker settings or `.env`: each runs in an empty folder."""
-    for name in PIPELINE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith(PIPELINE_PREFIXES) or name in PIPELINE_VARIABLES:
+            monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
