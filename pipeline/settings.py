@@ -10,6 +10,7 @@ from dotenv import dotenv_values
 
 DEFAULT_PROVIDER_NAME = "pactflow-example-provider-python"
 TRUE_WORDS = {"1", "true", "yes", "on"}
+TRAVIS_WEBHOOK_UUID = "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"
 GITHUB_WEBHOOK_UUID = "3c1f0a52-7d4e-4b8a-9e26-0b5d8c4f7a31"
 GITHUB_PULL_REQUEST_EVENTS = {"pull_request", "pull_request_target"}
 
@@ -92,7 +93,7 @@ class Settings:
     can_i_deploy_interval: int = 10
     travis_token: str | None = field(default=None, repr=False)
     travis_repo: str = "pactflow/example-provider-python"
-    webhook_uuid: str = "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"
+    webhook_uuid: str = TRAVIS_WEBHOOK_UUID
     github_token: str | None = field(default=None, repr=False)
     github_repository: str | None = None
     github_webhook_uuid: str = GITHUB_WEBHOOK_UUID
@@ -131,7 +132,7 @@ class Settings:
             can_i_deploy_interval=_count(env, "CAN_I_DEPLOY_RETRY_INTERVAL", 10),
             travis_token=env.get("TRAVIS_TOKEN"),
             travis_repo=env.get("TRAVIS_REPO_SLUG", "pactflow/example-provider-python"),
-            webhook_uuid=env.get("PACT_WEBHOOK_UUID", "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"),
+            webhook_uuid=env.get("PACT_WEBHOOK_UUID", TRAVIS_WEBHOOK_UUID),
             github_token=env.get("GITHUB_TOKEN"),
             github_repository=env.get("GITHUB_REPOSITORY"),
             github_webhook_uuid=env.get("PACT_GITHUB_WEBHOOK_UUID", GITHUB_WEBHOOK_UUID),

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pipeline import broker
 from pipeline.broker import BrokerStepFailed, scrub
@@ -140,11 +140,12 @@ def on_the_broker(url: str, settings: Settings) -> bool:
     if "://" not in url or not settings.has_broker:
         return True
     return origin(url) == origin(str(settings.broker_url))
+
+
 def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) -> None:
     """Test the production app (or `app`) against openapi.yaml with schemathesis and publish both
-    as the provider contract; fail, after publishing, when the service does not keep its document."""
-    if not settings.has_broker:
-        raise StepFailed("publish-provider-contract needs a broker: set PACT_BROKER_BASE_URL and a token")
+    as the provider contract; fail, after publishing, when the service does not keep its document.
+    Only with a broker: `main` refuses the step without one, and the main build skips it."""
     if not settings.provider_version:
         raise StepFailed("publish-provider-contract needs a provider version: set GIT_COMMIT")
     from pipeline.self_verification import CONTRACT, SelfVerificationError, self_verify  # only this step loads schemathesis
@@ -219,18 +220,28 @@ def create_or_update_travis_webhook(settings: Settings) -> None:
     say("webhook", f"webhook {settings.webhook_uuid} starts {settings.travis_repo} builds on contract_requiring_verification_published")
 
 
+def fire_webhook(settings: Settings, uuid: str) -> None:
+    """Fire a webhook once."""
+    broker.test_webhook(settings, uuid)
+    say("webhook", f"webhook {uuid} fired")
+
+
+def store_token_secret(settings: Settings, variable: str, token: str | None, secret: str, description: str) -> None:
+    """Store a CI token (from `variable`) as the broker secret a webhook's header refers to as ${user.<secret>}."""
+    if not token:
+        raise StepFailed(f"set {variable} (in the environment or .env) to store it as a broker secret")
+    broker.store_secret(settings, secret, token, description)
+    say("secret", f"stored {variable} as the broker secret {secret}")
+
+
 def test_travis_webhook(settings: Settings) -> None:
-    """Fire the webhook once."""
-    broker.test_webhook(settings, settings.webhook_uuid)
-    say("webhook", f"webhook {settings.webhook_uuid} fired")
+    """Fire the Travis webhook once."""
+    fire_webhook(settings, settings.webhook_uuid)
 
 
 def create_travis_token_secret(settings: Settings) -> None:
-    """Store TRAVIS_TOKEN as the broker secret the webhook's header refers to as ${user.travisToken}."""
-    if not settings.travis_token:
-        raise StepFailed("set TRAVIS_TOKEN (in the environment or .env) to store it as a broker secret")
-    broker.store_secret(settings, "travisToken", settings.travis_token, "Travis CI API token for provider builds")
-    say("secret", "stored TRAVIS_TOKEN as the broker secret travisToken")
+    """Store TRAVIS_TOKEN as the broker secret travisToken."""
+    store_token_secret(settings, "TRAVIS_TOKEN", settings.travis_token, "travisToken", "Travis CI API token for provider builds")
 
 
 def github_repository(settings: Settings) -> str:
@@ -255,17 +266,12 @@ def create_or_update_github_webhook(settings: Settings) -> None:
 
 def test_github_webhook(settings: Settings) -> None:
     """Fire the GitHub webhook once."""
-    broker.test_webhook(settings, settings.github_webhook_uuid)
-    say("webhook", f"webhook {settings.github_webhook_uuid} fired")
+    fire_webhook(settings, settings.github_webhook_uuid)
 
 
 def create_github_token_secret(settings: Settings) -> None:
-    """Store GITHUB_TOKEN as the broker secret the webhook's header refers to as ${user.githubToken}."""
-    if not settings.github_token:
-        raise StepFailed("set GITHUB_TOKEN (in the environment or .env) to store it as a broker secret")
-    description = "GitHub token that may dispatch provider builds"
-    broker.store_secret(settings, "githubToken", settings.github_token, description)
-    say("secret", "stored GITHUB_TOKEN as the broker secret githubToken")
+    """Store GITHUB_TOKEN as the broker secret githubToken."""
+    store_token_secret(settings, "GITHUB_TOKEN", settings.github_token, "githubToken", "GitHub token that may dispatch provider builds")
 
 
 STEPS: dict[str, Callable[[Settings], None]] = {
@@ -283,8 +289,11 @@ STEPS: dict[str, Callable[[Settings], None]] = {
     "publish-provider-contract": publish_provider_contract,
 }
 
-BROKER_ONLY = {"create-or-update-travis-webhook", "test-travis-webhook", "create-travis-token-secret"}
-BROKER_ONLY |= {"create-or-update-github-webhook", "test-github-webhook", "create-github-token-secret"}
+BROKER_ONLY = {
+    "publish-provider-contract",
+    "create-or-update-travis-webhook", "test-travis-webhook", "create-travis-token-secret",
+    "create-or-update-github-webhook", "test-github-webhook", "create-github-token-secret",
+}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,6 +56,12 @@ def output(done: subprocess.CompletedProcess[str]) -> str:
     return text
 
 
+def failed_line(text: str, step: str) -> str:
+    """The one FAILED line that `step` left in a build's output."""
+    (line,) = [line for line in text.splitlines() if line.startswith(f"[{step}] FAILED: ")]
+    return line
+
+
 def failure(done: subprocess.CompletedProcess[str]) -> str:
     """The one line a failed step leaves (Make's own "Error 1" line follows it)."""
     (line,) = [line for line in (done.stdout + done.stderr).splitlines() if "] FAILED: " in line]

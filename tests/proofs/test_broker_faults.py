@@ -20,7 +20,9 @@ import pytest
 
 from broker_double import BrokerDouble
 from pipeline.server import free_port
-from pipeline_runs import PROVIDER, TOKEN, consumer_pact, environment, failure, named_products, output, pipeline, project_pact
+from pipeline_runs import (
+    PROVIDER, TOKEN, consumer_pact, environment, failed_line, failure, named_products, output, pipeline, project_pact,
+)  # fmt: skip
 
 from .budget import full_budget
 from .report import Proof
@@ -59,8 +61,7 @@ def pacts_in(mode: str) -> int:
 
 def refused(text: str) -> str:
     """The build's last word: its one FAILED line."""
-    (line,) = [line for line in text.splitlines() if line.startswith("[ci] FAILED: ")]
-    return line
+    return failed_line(text, "ci")
 
 
 def assert_not_claimed_published(text: str) -> None:

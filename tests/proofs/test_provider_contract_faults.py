@@ -11,7 +11,7 @@ import pytest
 
 from broker_double import BrokerDouble
 from pipeline.server import free_port
-from pipeline_runs import PROVIDER, TOKEN, environment, output, pipeline, project_pact
+from pipeline_runs import PROVIDER, TOKEN, environment, failed_line, output, pipeline, project_pact
 
 from .report import Proof
 
@@ -36,15 +36,10 @@ def publish(broker_url: str, cwd: Path, step: str = "publish-provider-contract")
 
 def assert_refused(code: int, text: str, step: str, named: str) -> None:
     assert code == 1
-    line = failure_line(text, step)
+    line = failed_line(text, step)
     assert line.startswith(f"[{step}] FAILED: the provider contract was NOT published: "), line
     assert named in line, line
     assert "[provider-contract] published" not in text
-
-
-def failure_line(text: str, step: str) -> str:
-    (line,) = [line for line in text.splitlines() if line.startswith(f"[{step}] FAILED: ")]
-    return line
 
 
 FAULTS: dict[str, tuple[Callable[[BrokerDouble], None], str]] = {
@@ -90,7 +85,7 @@ def test_a_fault_on_publishing_the_contract_fails_the_main_build_before_can_i_de
     code, text = publish(broker.base_url, tmp_path, step="ci")
     proof.count("faults")
     assert_refused(code, text, "ci", "422 Unprocessable Entity")
-    assert "(its self-verification passed)" in failure_line(text, "ci")
+    assert "(its self-verification passed)" in failed_line(text, "ci")
     assert [result["success"] for result in broker.verification_results] == [True]
     assert broker.provider_contracts == [] and not any(r.path == "/matrix" for r in broker.requests)
     assert "[deploy] would deploy" not in text and broker.deployments == []
