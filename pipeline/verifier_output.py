@@ -15,6 +15,7 @@ from pipeline.redact import printable
 
 PANIC = re.compile(r"^thread '.*' panicked at ")
 PANIC_END = "Caught panic with error"
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # the verifier colours its diffs even with coloured output off
 
 
 def safe_line(text: str) -> str:
@@ -36,7 +37,7 @@ class Filter:
     def pass_on(self, source: int) -> None:
         with open(source, "rb") as lines:
             for raw in lines:
-                line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                line = COLOUR.sub("", raw.decode("utf-8", errors="replace").rstrip("\r\n"))
                 if PANIC.match(line):
                     self.panicked = self.in_panic = True
                     os.write(self.target, b"(the verifier stopped on an internal error; its details are not shown)\n")
