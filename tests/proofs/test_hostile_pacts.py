@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.verify import main
@@ -87,7 +87,16 @@ def assert_one_clear_outcome(code: int, out: str, err: str) -> None:
         assert line.startswith("verify: ")
 
 
+def known(field: str, value: object, description: str = "a\n::error::injected\x1b[31m") -> str:
+    """A fixed hostile pact: an injecting description and one wrong value."""
+    document = base(description=description)
+    put(document, field, value)
+    return json.dumps(document)
+
+
 @given(document=hostile_pacts())
+@example(document=known("consumer", "::add-mask::\x1b[2Jweb"))  # verifies, with names that would inject
+@example(document=known("status", "200"))  # the verifier panics on a status that is text
 @settings(
     max_examples=sized(6, 200), deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
