@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -16,14 +15,16 @@ from typing import TYPE_CHECKING
 
 from attrs import evolve, frozen
 
+from pipeline.pact_sources import BadPactSource, read_pact_source
 from pipeline.settings import Settings, SettingsError
+from pipeline.summary import Outcome, reason
+from pipeline.verifier_output import safe_line
 from pipeline.verify import VerificationError, verify_one
 
 if TYPE_CHECKING:  # the broker's HTTP client takes a tenth of a second to import; local pacts do without it
     from pipeline.broker import PactForVerification
 
 INTERACTIONS_PER_WORKER = 30  # a forked worker costs about 10 interactions' time; from 15 each, two save some
-VERDICT = re.compile(r"^verification (?:passed: |FAILED \()(\d+) passed, (\d+) failed", re.MULTILINE)
 INTERRUPTED = 130
 
 
@@ -43,6 +44,28 @@ class PactJob:
     @classmethod
     def from_broker(cls, pact: PactForVerification) -> PactJob:
         return cls(label=pact.description, source=pact.url, pending=pact.pending, notices=pact.notices)
+
+
+@frozen
+class Answer:
+    """What a worker tells the parent about one pact: its exit code, counts, and whether its results were published."""
+
+    code: int
+    passed: int = 0
+    failed: int = 0
+    published: bool = False
+    reason: str = ""
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> Answer:
+        passed = outcome.passed_count
+        return cls(
+            code=0 if outcome.ok else 1,
+            passed=passed,
+            failed=len(outcome.interactions) - passed,
+            published=outcome.published,
+            reason="" if outcome.ok else reason(outcome),
+        )
 
 
 def worker_count(jobs: int, pacts: int, interactions: int | None) -> int:
@@ -76,31 +99,22 @@ def redirect_output(path: Path) -> None:
 
 def work(jobs: Sequence[PactJob], settings: Settings, publish: bool, folder: Path, parent: Connection) -> None:
     """A worker: verify each pact the parent hands over, its output in a file of its own, and answer
-    its exit code; until the parent hands over None."""
+    what it found; until the parent hands over None."""
     try:
         while (index := parent.recv()) is not None:
             job = jobs[index]
             redirect_output(folder / f"{index}.out")
             try:
-                code = verify_one(evolve(settings, pact_url=job.source), publish=publish, pending=job.pending)
-            except (VerificationError, SettingsError) as error:
-                print(f"verify: {error}", file=sys.stderr)
-                code = 2
+                mine = evolve(settings, pact_url=job.source)
+                outcome = verify_one(mine, [read_pact_source(job.source, mine)], publish=publish, pending=job.pending)
+                answer = Answer.of(outcome)
+            except (VerificationError, BadPactSource, SettingsError) as error:
+                print(safe_line(f"verify: {error}"), file=sys.stderr)
+                answer = Answer(code=2, reason=str(error))
             sys.stdout.flush()
-            parent.send(code)
+            parent.send(answer)
     except KeyboardInterrupt:
         sys.exit(INTERRUPTED)  # the parent says it was interrupted, once
-
-
-def reason(output: str, code: int | None) -> str:
-    """Why a pact failed: the reason its verdict gives, or its one-line error."""
-    verdicts = [line for line in output.splitlines() if line.startswith("verification FAILED (")]
-    if verdicts:
-        return verdicts[-1].split("): ", 1)[-1]
-    errors = [line.strip() for line in output.splitlines() if line.startswith("verify: ")]
-    if errors:
-        return errors[-1].removeprefix("verify: ")
-    return "its worker process stopped before the pact was verified" if code is None else f"exit code {code}"
 
 
 def start_workers(
@@ -124,7 +138,7 @@ class Dispatch:
     def __init__(self, pacts: int, workers: Sequence[Connection]) -> None:
         self.waiting = iter(range(pacts))
         self.busy: dict[Connection, int] = {}
-        self.codes: dict[int, int | None] = {}  # None: the worker stopped before answering
+        self.answers: dict[int, Answer | None] = {}  # None: the worker stopped before answering
         for worker in workers:
             self.hand_over(worker)
 
@@ -135,44 +149,37 @@ class Dispatch:
         if index is not None:
             self.busy[worker] = index
 
-    def result(self, index: int) -> int | None:
-        """Wait until the pact at `index` is done; its exit code (None: its worker stopped first)."""
-        while index not in self.codes and self.busy:
+    def result(self, index: int) -> Answer | None:
+        """Wait until the pact at `index` is done; its worker's answer (None: its worker stopped first)."""
+        while index not in self.answers and self.busy:
             for worker in wait(list(self.busy)):
                 done = self.busy.pop(worker)  # type: ignore[arg-type]
                 try:
-                    self.codes[done] = worker.recv()  # type: ignore[union-attr]
+                    self.answers[done] = worker.recv()  # type: ignore[union-attr]
                 except EOFError:
-                    self.codes[done] = None
+                    self.answers[done] = None
                     continue
                 self.hand_over(worker)  # type: ignore[arg-type]
-        return self.codes.get(index)
+        return self.answers.get(index)
 
 
 def verify_in_parallel(jobs: Sequence[PactJob], workers: int, settings: Settings, *, publish: bool = False) -> int:
     """Verify the pacts in worker processes; print each pact's output as a group, in order, as soon as
     it is done; answer the exit code."""
-    passed = failed = 0
-    broken: list[str] = []
-    worst = 0
+    answers: list[Answer | None] = []
     with tempfile.TemporaryDirectory(prefix="pact-verify-") as name:
         folder = Path(name)
         workers_started = start_workers(jobs, workers, settings, publish, folder)
         try:
             dispatch = Dispatch(len(jobs), list(workers_started))
             for index, job in enumerate(jobs):
-                code = dispatch.result(index)
+                answers.append(dispatch.result(index))
                 written = folder / f"{index}.out"
                 output = written.read_text(encoding="utf-8", errors="replace") if written.exists() else ""
-                print(f"\n===== {job.label} =====")
+                print("\n" + safe_line(f"===== {job.label} ====="))
                 for notice in job.notices:
-                    print(f"  {notice}")
-                print(output.rstrip(), flush=True)
-                if counts := VERDICT.search(output):
-                    passed, failed = passed + int(counts[1]), failed + int(counts[2])
-                if code != 0:
-                    broken.append(f"{job.label}: {reason(output, code)}")
-                    worst = max(worst, code or 1)
+                    print(safe_line(f"  {notice}"))
+                print(output.rstrip(), flush=True)  # the worker's own output, made safe as it was written
         except BaseException:
             for process in workers_started.values():
                 process.terminate()  # interrupted: stop the workers before their folder goes
@@ -180,10 +187,19 @@ def verify_in_parallel(jobs: Sequence[PactJob], workers: int, settings: Settings
         finally:
             for process in workers_started.values():
                 process.join()
+    print("\n" + closing_line(jobs, answers, workers, publish))
+    return max((1 if answer is None else answer.code) for answer in answers)
+
+
+def closing_line(jobs: Sequence[PactJob], answers: Sequence[Answer | None], workers: int, publish: bool) -> str:
+    """The verdict over all pacts, from what the workers answered: "published" only when every pact's results were."""
+    passed = sum(answer.passed for answer in answers if answer)
+    failed = sum(answer.failed for answer in answers if answer)
     counts = f"{passed} passed, {failed} failed in {len(jobs)} pacts ({workers} workers)"
+    stopped = "its worker process stopped before the pact was verified"
+    broken = [f"{job.label}: {answer.reason if answer else stopped}" for job, answer in zip(jobs, answers) if not answer or answer.code]
     if broken:
         more = f" (and {len(broken) - 1} more failed pacts)" if len(broken) > 1 else ""
-        print(f"\nverification FAILED ({counts}): {broken[0]}{more}")
-        return worst
-    print(f"\nverification passed: {counts}{'; results published' if publish else ''}")
-    return 0
+        return safe_line(f"verification FAILED ({counts}): {broken[0]}{more}")
+    published = publish and all(answer and answer.published for answer in answers)
+    return safe_line(f"verification passed: {counts}{'; results published' if published else ''}")

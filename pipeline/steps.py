@@ -8,10 +8,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from pipeline import broker
 from pipeline.broker import BrokerStepFailed, scrub
+from pipeline.pact_sources import on_the_broker
 from pipeline.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ GITHUB_HEADERS = (
     "X-GitHub-Api-Version: 2022-11-28",
     "Authorization: Bearer ${user.githubToken}",
 )
-DEFAULT_PORTS = {"http": 80, "https": 443}
 GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
 
 
@@ -123,23 +122,6 @@ def on_main_line(settings: Settings) -> str | None:
     if settings.separate_deploy_job:
         return "a job of its own deploys (SEPARATE_DEPLOY_JOB is true)"
     return None
-
-
-def origin(url: str) -> tuple[str, str | None, int | None]:
-    """A URL's scheme, host and port (the scheme's default when none is given)."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:  # a port that is not a number
-        port = -1
-    return parts.scheme.lower(), parts.hostname, port or DEFAULT_PORTS.get(parts.scheme.lower())
-
-
-def on_the_broker(url: str, settings: Settings) -> bool:
-    """Whether a pact URL may be fetched with the broker's credentials: a file, no broker, or the broker's own origin."""
-    if "://" not in url or not settings.has_broker:
-        return True
-    return origin(url) == origin(str(settings.broker_url))
 
 
 def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) -> None:

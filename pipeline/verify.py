@@ -1,22 +1,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from urllib.parse import unquote
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from attrs import evolve, frozen
+from attrs import evolve
 
-from pipeline.pact_documents import interactions_of
+from pipeline.pact_sources import PUBLISH_LINK, BadPactSource, PactSource, credentials, read_pact_source
 from pipeline.server import LOOPBACK, free_port, running_server
 from pipeline.settings import Settings, SettingsError
+from pipeline.summary import NOT_SUPPORTED, Interaction, Outcome, report
+from pipeline.verifier_output import filtered_output, safe_line
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
@@ -24,21 +25,12 @@ from pact import Verifier  # noqa: E402  (the telemetry switch must be set befor
 
 from states import create_verification_app  # noqa: E402
 
+if TYPE_CHECKING:  # the broker's HTTP client loads only for a broker run
+    from pipeline.broker import PactForVerification
+
 
 class VerificationError(Exception):
     """The verification could not run; the message is one line for a person."""
-
-
-@frozen
-class Interaction:
-    """The verdict on one interaction of one pact."""
-
-    consumer: str
-    description: str
-    states: tuple[str, ...]
-    passed: bool
-    pending: bool
-    mismatch: str = ""
 
 
 PUBLISH_FAILURE = re.compile(r"path '(?P<path>[^']+)' failed: (?P<answer>\d{3}[^.]*)")
@@ -61,77 +53,44 @@ class PublishWatch(logging.Handler):
         self.errors.append(message)
 
 
-@frozen
-class Outcome:
-    """What one verification run found."""
-
-    interactions: tuple[Interaction, ...]
-    errors: tuple[str, ...] = ()
-    refused_states: tuple[dict[str, Any], ...] = ()
-    publish_errors: tuple[str, ...] = ()
-    published: bool = False
-
-    @property
-    def failed(self) -> list[Interaction]:
-        """Failed interactions that count: a pending pact's failures do not fail the build."""
-        return [item for item in self.interactions if not item.passed and not item.pending]
-
-    @property
-    def ok(self) -> bool:
-        """Whether the run passed: nothing failed, nothing broke, every result that was due got published."""
-        return not (self.failed or self.errors or self.publish_errors) and bool(self.interactions)
+def pact_sources(settings: Settings) -> list[PactSource]:
+    """The pacts to verify by file or URL, checked: PACT_URL, else (without a broker) every pact in the
+    pact folder; none means the broker's selection."""
+    if settings.pact_url:
+        return [read_pact_source(settings.pact_url, settings)]
+    if settings.has_broker:
+        return []
+    if not settings.pact_dir.is_dir():
+        raise VerificationError(f"pact folder not found: {settings.pact_dir}")
+    paths = sorted(settings.pact_dir.glob("*.json"))
+    if not paths:
+        raise VerificationError(f"no pact files (*.json) in {settings.pact_dir}")
+    return [read_pact_source(str(path), settings) for path in paths]
 
 
-def check_pact_file(path: Path) -> int:
-    """Refuse a local pact that is missing or is not a pact document, in one line; else count its interactions."""
-    if not path.is_file():
-        raise VerificationError(f"pact file not found: {path}")
+def broker_pacts(settings: Settings) -> list[PactForVerification]:
+    """The broker's pacts for verification, asked for before any verifier runs, so that a broker
+    fault reads the same in one process and in several."""
+    from pipeline.broker import BrokerStepFailed, pacts_for_verification
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise VerificationError(f"pact file {path} is not valid JSON: {error}") from None
-    interactions = interactions_of(document)
-    if interactions is None:
-        raise VerificationError(f"pact file {path} is not a pact: it has no list of interactions")
-    return len(interactions)
+        return pacts_for_verification(settings)
+    except BrokerStepFailed as error:
+        raise VerificationError(str(error)) from None
 
 
-def local_pacts(settings: Settings) -> dict[str, int]:
-    """The pact files to verify offline, each with its number of interactions: PACT_URL when it
-    is a file, else every pact in the pact folder."""
-    if settings.pact_url and "://" not in settings.pact_url:
-        paths = [Path(settings.pact_url)]
+def configure(verifier: Verifier, settings: Settings, sources: Sequence[PactSource], publish: bool) -> Verifier:
+    """Point the verifier at its pacts: the checked sources, or else the broker's selection."""
+    if sources:
+        for source in sources:
+            verifier.add_source(source.location, **credentials(source.location, settings))
     else:
-        if not settings.pact_dir.is_dir():
-            raise VerificationError(f"pact folder not found: {settings.pact_dir}")
-        paths = sorted(settings.pact_dir.glob("*.json"))
-        if not paths:
-            raise VerificationError(f"no pact files (*.json) in {settings.pact_dir}")
-    return {str(path): check_pact_file(path) for path in paths}
-
-
-def _auth(settings: Settings) -> dict[str, str]:
-    """The broker credentials as the verifier takes them."""
-    if settings.broker_token:
-        return {"token": settings.broker_token}
-    if settings.broker_username:
-        return {"username": settings.broker_username, "password": settings.broker_password or ""}
-    return {}
-
-
-def configure(verifier: Verifier, settings: Settings, publish: bool) -> Verifier:
-    """Point the verifier at its pacts: one PACT_URL, the broker's selection, or local files."""
-    if settings.pact_url and "://" in settings.pact_url:
-        verifier.add_source(settings.pact_url, **_auth(settings))
-    elif settings.has_broker and not settings.pact_url:
-        selection = verifier.broker_source(settings.broker_url, selector=True, use_env=False, **_auth(settings))
+        auth = credentials(str(settings.broker_url), settings)
+        selection = verifier.broker_source(settings.broker_url, selector=True, use_env=False, **auth)
         selection.consumer_version(main_branch=True).consumer_version(deployed_or_released=True)
         if settings.provider_branch:
             selection.consumer_version(matching_branch=True).provider_branch(settings.provider_branch)
         selection.include_pending().include_wip_since(settings.include_wip_since).build()
-    else:
-        for source in local_pacts(settings):
-            verifier.add_source(source)
     if publish:
         verifier.set_publish_options(
             version=settings.provider_version, url=settings.build_url, branch=settings.provider_branch
@@ -148,15 +107,16 @@ def describe_mismatch(mismatch: dict[str, Any] | None) -> str:
     return str(mismatch.get("message", mismatch))
 
 
-def _interactions(results: dict[str, Any]) -> tuple[Interaction, ...]:
+def _interactions(results: dict[str, Any], messages: Collection[str], pending: bool) -> tuple[Interaction, ...]:
+    """The verifier's interaction results; a message interaction fails as not supported."""
     return tuple(
         Interaction(
             consumer=item.get("consumer", ""),
             description=item.get("description", ""),
             states=tuple(item.get("providerStates") or ()),
-            passed=item.get("result") == "OK",
-            pending=bool(item.get("pending")),
-            mismatch=describe_mismatch(item.get("mismatch")),
+            passed=item.get("result") == "OK" and item.get("description") not in messages,
+            pending=pending or bool(item.get("pending")),
+            mismatch=NOT_SUPPORTED if item.get("description") in messages else describe_mismatch(item.get("mismatch")),
         )
         for item in results.get("interactionResults", [])
     )
@@ -187,21 +147,22 @@ def execute(verifier: Verifier, timeout: float) -> bool:
     return not worker.is_alive()
 
 
-def run(settings: Settings, *, publish: bool = False, pending: bool = False) -> Outcome:
+def run(settings: Settings, sources: Sequence[PactSource], *, publish: bool = False, pending: bool = False) -> Outcome:
     """Serve the verification app on loopback and replay the pacts against it; `pending` marks
     a pact the broker sent as pending, whose failures do not fail the build."""
     app = create_verification_app()
     port = free_port()
     base_url = f"http://{LOOPBACK}:{port}"
     verifier = Verifier(settings.provider_name, host=LOOPBACK).add_transport(url=base_url)
-    verifier.set_coloured_output(enabled=sys.stdout.isatty())
+    verifier.set_coloured_output(enabled=False)  # its output is filtered: a colour code would be escaped
     verifier.state_handler(base_url + app.state.states_path, teardown=True, body=True)
-    configure(verifier, settings, publish)
+    no_link = [f"{source.label} is not a broker pact (it has no {PUBLISH_LINK} link)" for source in sources if not source.takes_results]
+    configure(verifier, settings, sources, publish and not no_link)
     watch = PublishWatch()
     pact_logger = logging.getLogger("pact.ffi")
     pact_logger.addHandler(watch)
     try:
-        with running_server(app, port=port):
+        with filtered_output() as output, running_server(app, port=port):
             finished = execute(verifier, settings.verify_timeout)
     finally:
         pact_logger.removeHandler(watch)
@@ -209,50 +170,17 @@ def run(settings: Settings, *, publish: bool = False, pending: bool = False) -> 
         late = f"the verification did not finish within {settings.verify_timeout} s (VERIFY_TIMEOUT); is the broker slow?"
         return Outcome(interactions=(), errors=(late,))
     results = verifier.results
-    interactions = _interactions(results)
+    messages = {message for source in sources for message in source.messages}
+    unread = [f"the verifier could not read the pact {', '.join(s.label for s in sources) or 'from the broker'}"]
+    publish_errors = (*watch.errors, *(no_link if publish else ()))
+    interactions = _interactions(results, messages, pending)
     return Outcome(
-        interactions=tuple(evolve(item, pending=True) for item in interactions) if pending else interactions,
-        errors=_errors(results),
+        interactions=interactions,
+        errors=(*(unread if output.panicked else ()), *_errors(results)),
         refused_states=tuple(app.state.provider_states.refused),
-        publish_errors=tuple(watch.errors),
-        published=publish and not watch.errors,
+        publish_errors=publish_errors,
+        published=publish and not publish_errors and bool(interactions),
     )
-
-
-def report(outcome: Outcome) -> str:
-    """The closing summary: one line per interaction, then the verdict."""
-    lines = ["", "Summary:"]
-    for item in outcome.interactions:
-        mark = "passed" if item.passed else ("failed (pending, not counted)" if item.pending else "FAILED")
-        given = f" given {', '.join(item.states)}" if item.states else ""
-        lines.append(f"  {mark:>6}  {item.consumer}: {item.description}{given}")
-        if item.mismatch:
-            lines.append(f"          {item.mismatch}")
-    for refusal in outcome.refused_states:
-        known = f"; known states: {'; '.join(refusal['known'])}" if "known" in refusal else ""
-        lines.append(f"  provider state refused: {refusal['error']}{known}")
-    lines.extend(f"  error: {error}" for error in outcome.errors)
-    lines.extend(f"  publishing the results failed: {error}" for error in outcome.publish_errors)
-    lines.append(verdict(outcome))
-    return "\n".join(lines)
-
-
-def verdict(outcome: Outcome) -> str:
-    """The last line of a run: the counts, and the first reason when it failed."""
-    passed = sum(item.passed for item in outcome.interactions)
-    counts = f"{passed} passed, {len(outcome.interactions) - passed} failed"
-    if outcome.ok:
-        published = "; results published" if outcome.published else ""
-        return f"verification passed: {counts}{published}"
-    if outcome.errors:
-        reason = outcome.errors[0]
-    elif outcome.publish_errors:
-        reason = f"the results were NOT published: {outcome.publish_errors[0]}"
-    elif not outcome.interactions:
-        reason = "no interactions were verified: the pacts were empty or not pact documents"
-    else:
-        reason = f"{len(outcome.failed)} interaction(s) failed"
-    return f"verification FAILED ({counts}): {reason}"
 
 
 def at_least_one(text: str) -> int:
@@ -280,31 +208,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def verify_one(settings: Settings, *, publish: bool, pending: bool = False) -> int:
-    """Verify in this process, print the summary, and answer the exit code."""
-    outcome = run(settings, publish=publish, pending=pending)
-    print(report(outcome))
-    return 0 if outcome.ok else 1
+def verify_one(settings: Settings, sources: Sequence[PactSource], *, publish: bool, pending: bool = False) -> Outcome:
+    """Verify in this process and print the summary; a pact for another provider is verified, and said so."""
+    for source in sources:
+        if source.provider != settings.provider_name:
+            print(safe_line(f"verify: the pact {source.label} is for the provider {source.provider!r}, "
+                            f"not {settings.provider_name!r}; verifying it anyway"), flush=True)  # fmt: skip
+    outcome = run(settings, sources, publish=publish, pending=pending)
+    print(report(outcome), flush=True)
+    return outcome
 
 
-def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | None:
-    """Verify the pacts in worker processes when there are several; None when one process is the better run."""
+def verify_in_workers(
+    settings: Settings, jobs: int, publish: bool, pacts: list[PactForVerification] | None, sources: Sequence[PactSource]
+) -> int | None:
+    """Verify the pacts (the broker's, else the files) in worker processes when there are several;
+    None when one process is the better run."""
     # imported here: a one-process run, the common case, starts faster without them
     from pipeline.parallel import PactJob, verify_in_parallel, worker_count
 
-    if settings.has_broker:
-        from pipeline.broker import BrokerStepFailed, count_interactions, pacts_for_verification
+    if pacts is not None:
+        from pipeline.broker import count_interactions
 
-        try:
-            pacts = pacts_for_verification(settings)
-        except BrokerStepFailed as error:
-            raise VerificationError(str(error)) from None
         pact_jobs = [PactJob.from_broker(pact) for pact in pacts]
         workers = worker_count(jobs, len(pacts), count_interactions(settings, pacts) if len(pacts) > 1 else None)
     else:
-        files = local_pacts(settings)
-        pact_jobs = [PactJob.from_file(path) for path in files]
-        workers = worker_count(jobs, len(files), sum(files.values()))
+        pact_jobs = [PactJob.from_file(source.location) for source in sources]
+        workers = worker_count(jobs, len(sources), sum(source.interactions for source in sources))
     return verify_in_parallel(pact_jobs, workers, settings, publish=publish) if workers > 1 else None
 
 
@@ -317,19 +247,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.pact_dir:  # a folder named on the command line is verified as it is, broker or not
             settings = evolve(settings, pact_dir=args.pact_dir, broker_url=None)
         publish = settings.publish_results if args.publish is None else args.publish
-        if publish and not (settings.has_broker or "://" in (settings.pact_url or "")):
+        sources = pact_sources(settings)
+        if publish and sources and not any(source.remote for source in sources):
             print("verify: results are not published: local pact files have no broker to publish to", file=sys.stderr)
             publish = False
         if publish and not settings.provider_version:
             raise VerificationError("cannot publish verification results without a provider version: set GIT_COMMIT")
+        pacts = broker_pacts(settings) if not sources else None
         jobs = args.jobs or settings.jobs
         if jobs > 1 and not settings.pact_url:
-            exit_code = verify_in_workers(settings, jobs, publish)
+            exit_code = verify_in_workers(settings, jobs, publish, pacts, sources)
             if exit_code is not None:
                 return exit_code
-        return verify_one(settings, publish=publish, pending=args.pending)
-    except (VerificationError, SettingsError) as error:
-        print(f"verify: {error}", file=sys.stderr)
+        return 0 if verify_one(settings, sources, publish=publish, pending=args.pending).ok else 1
+    except (VerificationError, BadPactSource, SettingsError) as error:
+        print(safe_line(f"verify: {error}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("verify: interrupted; the provider was shut down", file=sys.stderr)

@@ -83,7 +83,8 @@ def test_broker_down_before_the_build(proof: Proof, mode: str, tmp_path: Path) -
     assert done.returncode == 1
     line = failure(done)
     assert "verification failed" in line and dead in line
-    assert ("could not reach the broker" in line) == (mode == "workers")  # the workers' run asks for the list itself
+    # every main build asks for the list itself first; the webhook build fetches its one pact
+    assert ("could not reach the broker" in line) == (mode != "webhook")
 
 
 @pytest.mark.parametrize("mode", modes(quick="workers"))
@@ -108,17 +109,22 @@ def test_broker_dying_while_publishing(proof: Proof, broker: BrokerDouble, mode:
 FAULTS: dict[str, tuple[Callable[[BrokerDouble], None], str]] = {
     "401": (lambda broker: setattr(broker, "token", "another-token"), "401"),
     "403": (lambda broker: broker.fail("index", 403), "403"),
-    "404 for the pacts": (lambda broker: broker.fail("for_verification", 404), "No pacts found for provider"),
-    "404 for the pacts, asked by the workers' run": (lambda broker: broker.fail("for_verification", 404), "the broker answered 404"),
+    "404 for the pacts": (lambda broker: broker.fail("for_verification", 404), "the broker answered 404"),
     "404 for the pact": (lambda broker: broker.fail("pact", 404), "Failed to load pact"),
+    "404 for the pact, fetched first": (lambda broker: broker.fail("pact", 404), "the server answered 404"),
     "malformed pact document": (lambda broker: broker.fail("pact", 200), "not pact documents"),
+    "malformed pact document, fetched first": (lambda broker: broker.fail("pact", 200), "is not a pact the verifier can read"),
     "422 on publishing": (lambda broker: broker.fail("publish", 422), "the results were NOT published: the broker answered 422"),
     "409 on publishing": (lambda broker: broker.fail("publish", 409), "the results were NOT published: the broker answered 409"),
 }
-ONLY = {  # the webhook build does not read the index or the pacts for verification; the two runs word a 404 apart
+ONLY = {  # the webhook build does not read the index or the pacts for verification; a one-process main
+    # build leaves fetching the pacts to the verifier, the others check each pact first
     "403": {"main", "workers"},
-    "404 for the pacts": {"main"},
-    "404 for the pacts, asked by the workers' run": {"workers"},
+    "404 for the pacts": {"main", "workers"},
+    "404 for the pact": {"main"},
+    "404 for the pact, fetched first": {"workers", "webhook"},
+    "malformed pact document": {"main"},
+    "malformed pact document, fetched first": {"workers", "webhook"},
 }
 PUBLISHING = {"422 on publishing": "main", "409 on publishing": "webhook"}  # and the one mode each runs in when quick
 CASES = [

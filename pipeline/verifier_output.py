@@ -1,0 +1,72 @@
+"""The verifier's own output, passed on line by line as printable text: it prints names from pacts raw."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from attrs import define
+
+from pipeline.redact import printable
+
+PANIC = re.compile(r"^thread '.*' panicked at ")
+PANIC_END = "Caught panic with error"
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # the verifier colours its diffs even with coloured output off
+
+
+def safe_line(text: str) -> str:
+    """One line of output that may hold outside text: control characters escaped, URLs masked, and
+    never read by GitHub Actions as a workflow command (a line that starts, after blanks, with `::`)."""
+    line = printable(text)
+    blanks = len(line) - len(line.lstrip())
+    return line[:blanks] + "\\x3a" + line[blanks + 1 :] if line[blanks:].startswith("::") else line
+
+
+@define
+class Filter:
+    """Reads what the verifier writes and passes it on safe; a panic's message and backtrace are held back."""
+
+    target: int
+    panicked: bool = False
+    in_panic: bool = False
+
+    def pass_on(self, source: int) -> None:
+        with open(source, "rb") as lines:
+            for raw in lines:
+                line = COLOUR.sub("", raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+                if PANIC.match(line):
+                    self.panicked = self.in_panic = True
+                    os.write(self.target, b"(the verifier stopped on an internal error; its details are not shown)\n")
+                elif self.in_panic:
+                    self.in_panic = not line.startswith(PANIC_END)
+                else:
+                    os.write(self.target, (safe_line(line) + "\n").encode("utf-8"))
+
+
+@contextmanager
+def filtered_output() -> Iterator[Filter]:
+    """While the block runs, everything written to fd 1 and 2 goes through a Filter to the first's old target."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    read_end, write_end = os.pipe()
+    passing = Filter(target=saved_out)
+    reader = threading.Thread(target=passing.pass_on, args=(read_end,), name="verifier-output", daemon=True)
+    reader.start()
+    os.dup2(write_end, 1)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    try:
+        yield passing
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved_out, 1)  # the pipe's last write ends close: the reader sees its end
+        os.dup2(saved_err, 2)
+        reader.join()
+        os.close(saved_out)
+        os.close(saved_err)
