@@ -118,7 +118,9 @@ def ask_matrix(settings: Settings) -> tuple[bool | None, str]:
     try:
         summary = json.loads(result.output[result.output.index("{") :])["summary"]
     except (ValueError, KeyError, TypeError):
-        raise BrokerStepFailed(f"can-i-deploy could not ask the broker: {printable(first_line(result.output))}") from None
+        unreachable = "IO Error" in result.output  # the CLI's word for a connection it could not make
+        where = f"could not reach the broker at {printable(settings.broker_url)}" if unreachable else "could not ask the broker"
+        raise BrokerStepFailed(f"can-i-deploy {where}: {printable(first_line(result.output))}") from None
     return summary.get("deployable"), str(summary.get("reason", ""))
 
 
