@@ -1,5 +1,9 @@
 # Thin targets over the Python entry points and the `pact` CLI; decisions live in Python.
 # Every target installs what it needs into .venv on first use.
+# Values (PACT_URL, JOBS, GIT_COMMIT, ...) are never written into a recipe: make exports the variables
+# given on its command line, and Python reads them from the environment. The next line keeps each such
+# value as written: make would otherwise expand `$` in it (`$(shell ...)` included) before exporting it.
+$(foreach name,$(.VARIABLES),$(if $(filter command line,$(origin $(name))),$(eval override $(name) := $$(value $(name)))$(eval export $(name))))
 
 PYTHON ?= python3
 ROOT   := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
@@ -10,7 +14,7 @@ STAMP  := $(VENV)/.installed
 .DEFAULT_GOAL := help
 PIPELINE := $(BIN)/python -m pipeline
 
-.PHONY: help install test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy deploy_app \
+.PHONY: help install test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy \
         record_deployment publish_provider_contract create_or_update_travis_webhook test_travis_webhook \
         create_travis_token_secret create_or_update_github_webhook test_github_webhook create_github_token_secret bench clean
 
@@ -39,11 +43,10 @@ proofs: $(STAMP) ## Run the proofs (fuzzing, properties, load, privacy, faults, 
 	  $(BIN)/python -m tests.proofs.report $(PROOFS_REPORT) || status=1; exit $$status
 
 verify: $(STAMP) ## Verify the broker's pacts, or offline those in pacts/ (or PACT_DIR), in up to JOBS processes (default: the cores)
-	$(BIN)/python -m pipeline.verify $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/python -m pipeline.verify
 
 verify_pact: $(STAMP) ## Verify one pact: make verify_pact PACT_URL=<file or URL>
-	@test -n "$(PACT_URL)" || { echo "verify_pact needs PACT_URL=<pact file or URL>"; exit 2; }
-	PACT_URL='$(PACT_URL)' $(BIN)/python -m pipeline.verify
+	$(BIN)/python -m pipeline.verify_pact
 
 pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/ with pact-python's consumer DSL
 	$(BIN)/python $(ROOT)pacts/generate.py
@@ -61,7 +64,7 @@ fake_ci: ## Run `make ci` here as if on Travis: CI=true, a unique version, this 
 can_i_deploy: $(STAMP) ## Ask the broker whether GIT_COMMIT can go to the environment
 	$(PIPELINE) can-i-deploy
 
-deploy: $(STAMP) ## Deploy (a placeholder) and record the deployment
+deploy: $(STAMP) ## From the main line, after can-i-deploy says yes: deploy (a placeholder) and record the deployment
 	$(PIPELINE) deploy
 
 record_deployment: $(STAMP) ## Record the deployment of GIT_COMMIT in the broker

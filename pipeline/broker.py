@@ -5,7 +5,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ import httpx
 from attrs import frozen
 
 from pipeline.pact_documents import interactions_of
+from pipeline.redact import mask_urls, printable
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,18 +62,36 @@ class CommandResult:
     output: str
 
 
-def run_pact(settings: Settings, *args: str, timeout: float = 300.0, command: str = "broker") -> CommandResult:
+# An option and its value(s); None leaves the option out, () gives it with no value (a flag).
+Options = Mapping[str, str | Sequence[str] | None]
+
+
+def pact_arguments(words: Sequence[str], options: Options) -> list[str]:
+    """The CLI's argument list: the words, then each option followed by its values as items of their own.
+    A value that starts with `-` is refused: the CLI would read it as an option (and its can-i-deploy
+    reads `--version` only as an item of its own, so `--version=VALUE` is no way out)."""
+    arguments, values = list(words), list(words[1:])
+    for option, value in options.items():
+        if value is not None:
+            given = [value] if isinstance(value, str) else list(value)
+            arguments += [option, *given]
+            values += given
+    for value in values:
+        if value.startswith("-"):
+            raise BrokerStepFailed(f"the pact CLI would read {printable(value)!r} as an option: a value cannot start with '-'")
+    return arguments
+
+
+def run_pact(settings: Settings, words: Sequence[str], options: Options, *, timeout: float = 300.0, command: str = "broker") -> CommandResult:
     """Run `pact broker ...` (or `pact pactflow ...`) with the broker's credentials in its environment,
-    never on its command line."""
+    never on its command line, and its answer scrubbed of credentials and URL user information."""
     env = {"PACT_DO_NOT_TRACK": "true", **os.environ, **broker_environment(settings)}
-    retries = ("--retries", str(settings.broker_retries))  # the CLI's default of 8 waits two minutes on a dead broker
+    arguments = pact_arguments(words, {**options, "--retries": str(settings.broker_retries)})  # the CLI's default of 8 waits two minutes on a dead broker
     try:
-        done = subprocess.run(
-            [pact_cli(), command, *args, *retries], env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        done = subprocess.run([pact_cli(), command, *arguments], env=env, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise BrokerStepFailed(f"pact {command} {args[0]} did not answer within {timeout:.0f} s") from None
-    return CommandResult(done.returncode, scrub((done.stdout + done.stderr).strip(), settings.secrets))
+        raise BrokerStepFailed(f"pact {command} {words[0]} did not answer within {timeout:.0f} s") from None
+    return CommandResult(done.returncode, mask_urls(scrub((done.stdout + done.stderr).strip(), settings.secrets)))
 
 
 def first_line(text: str) -> str:
@@ -85,35 +105,44 @@ def error_line(text: str) -> str:
     return first_line(errors[0] if errors else text)
 
 
-def can_i_deploy(settings: Settings, retries: int, interval: int) -> tuple[bool | None, str]:
-    """Ask the broker whether this provider version can go to the environment: yes, no or unknown."""
-    result = run_pact(
-        settings,
-        "can-i-deploy",
-        "--pacticipant", settings.provider_name,
-        "--version", str(settings.provider_version),
-        "--to-environment", settings.environment,
-        "--retry-while-unknown", str(retries),
-        "--retry-interval", str(interval),
-        "--output", "json",
-        timeout=60.0 + retries * (interval + 30),
-    )  # fmt: skip
+def ask_matrix(settings: Settings) -> tuple[bool | None, str]:
+    """One can-i-deploy question for this provider version and environment: yes, no or unknown.
+    A broker that cannot be reached (a refused connection, an unknown host) fails here at once:
+    the CLI's own bounded retries (`--retries`) cover a 429, a 5xx or a timeout."""
+    result = run_pact(settings, ["can-i-deploy"], {
+        "--pacticipant": settings.provider_name,
+        "--version": str(settings.provider_version),
+        "--to-environment": settings.environment,
+        "--output": "json",
+    })  # fmt: skip
     try:
         summary = json.loads(result.output[result.output.index("{") :])["summary"]
     except (ValueError, KeyError, TypeError):
-        raise BrokerStepFailed(f"can-i-deploy could not ask the broker: {first_line(result.output)}") from None
+        unreachable = "IO Error" in result.output  # the CLI's word for a connection it could not make
+        where = f"could not reach the broker at {printable(settings.broker_url)}" if unreachable else "could not ask the broker"
+        raise BrokerStepFailed(f"can-i-deploy {where}: {printable(first_line(result.output))}") from None
     return summary.get("deployable"), str(summary.get("reason", ""))
+
+
+def can_i_deploy(settings: Settings, retries: int, interval: int) -> tuple[bool | None, str]:
+    """Ask the broker whether this provider version can go to the environment: yes, no or unknown.
+    Only "unknown" (a verification still missing) is asked again, up to `retries` times, `interval` s apart."""
+    deployable, reason = ask_matrix(settings)
+    for _ in range(retries):
+        if deployable is not None:
+            break
+        time.sleep(interval)
+        deployable, reason = ask_matrix(settings)
+    return deployable, reason
 
 
 def record_deployment(settings: Settings) -> None:
     """Tell the broker this provider version is now deployed to the environment."""
-    result = run_pact(
-        settings,
-        "record-deployment",
-        "--pacticipant", settings.provider_name,
-        "--version", str(settings.provider_version),
-        "--environment", settings.environment,
-    )  # fmt: skip
+    result = run_pact(settings, ["record-deployment"], {
+        "--pacticipant": settings.provider_name,
+        "--version": str(settings.provider_version),
+        "--environment": settings.environment,
+    })  # fmt: skip
     if result.returncode != 0:
         raise BrokerStepFailed(f"record-deployment failed: {first_line(result.output)}")
 
@@ -122,24 +151,22 @@ def create_or_update_webhook(
     settings: Settings, uuid: str, url: str, body: Path, headers: Sequence[str], description: str
 ) -> None:
     """Create the webhook that starts a provider build when a pact needs verifying."""
-    result = run_pact(
-        settings,
-        "create-or-update-webhook", url,
-        "--uuid", uuid,
-        "--provider", settings.provider_name,
-        "--contract-requiring-verification-published",
-        "--request", "POST",
-        "--header", *headers,  # one --header with several values: the CLI takes it only once
-        "--data", body.read_text(encoding="utf-8"),
-        "--description", description,
-    )  # fmt: skip
+    result = run_pact(settings, ["create-or-update-webhook", url], {
+        "--uuid": uuid,
+        "--provider": settings.provider_name,
+        "--contract-requiring-verification-published": (),
+        "--request": "POST",
+        "--header": headers,  # one --header with several values: the CLI takes it only once
+        "--data": body.read_text(encoding="utf-8"),
+        "--description": description,
+    })  # fmt: skip
     if result.returncode != 0:
         raise BrokerStepFailed(f"create-or-update-webhook failed: {first_line(result.output)}")
 
 
 def test_webhook(settings: Settings, uuid: str) -> str:
     """Fire the webhook once and answer what the broker said."""
-    result = run_pact(settings, "test-webhook", "--uuid", uuid)
+    result = run_pact(settings, ["test-webhook"], {"--uuid": uuid})
     if result.returncode != 0:
         raise BrokerStepFailed(f"test-webhook failed: {first_line(result.output)}")
     return result.output
@@ -147,23 +174,19 @@ def test_webhook(settings: Settings, uuid: str) -> str:
 
 def publish_provider_contract(settings: Settings, contract: Path, verification: SelfVerification) -> None:
     """Publish the OpenAPI document as the provider contract, with its self-verification (PactFlow)."""
-    optional = [*(("--branch", settings.provider_branch) if settings.provider_branch else ()),
-                *(("--build-url", settings.build_url) if settings.build_url else ())]  # fmt: skip
-    result = run_pact(
-        settings,
-        "publish-provider-contract", str(contract),
-        "--provider", settings.provider_name,
-        "--provider-app-version", str(settings.provider_version),
-        "--content-type", "application/yaml",
-        "--verification-exit-code", str(verification.exit_code),
-        "--verification-results", str(verification.report),
-        "--verification-results-content-type", verification.content_type,
-        "--verification-results-format", verification.report_format,
-        "--verifier", "schemathesis",
-        "--verifier-version", verification.verifier_version,
-        *optional,
-        command="pactflow",
-    )  # fmt: skip
+    result = run_pact(settings, ["publish-provider-contract", str(contract)], {
+        "--provider": settings.provider_name,
+        "--provider-app-version": str(settings.provider_version),
+        "--content-type": "application/yaml",
+        "--verification-exit-code": str(verification.exit_code),
+        "--verification-results": str(verification.report),
+        "--verification-results-content-type": verification.content_type,
+        "--verification-results-format": verification.report_format,
+        "--verifier": "schemathesis",
+        "--verifier-version": verification.verifier_version,
+        "--branch": settings.provider_branch,
+        "--build-url": settings.build_url,
+    }, command="pactflow")  # fmt: skip
     if result.returncode != 0:
         raise BrokerStepFailed(f"the provider contract was NOT published: {error_line(result.output)}")
 
@@ -222,9 +245,9 @@ def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
             template = index["_links"]["pb:provider-pacts-for-verification"]["href"]
             found = _hal(client.post(template.replace("{provider}", quote(settings.provider_name)), json=selection(settings)))
     except httpx.HTTPError as error:
-        raise BrokerStepFailed(f"could not reach the broker at {base}: {type(error).__name__}") from None
+        raise BrokerStepFailed(f"could not reach the broker at {printable(base)}: {type(error).__name__}") from None
     except (KeyError, TypeError):
-        raise BrokerStepFailed(f"the broker at {base} has no pacts-for-verification link") from None
+        raise BrokerStepFailed(f"the broker at {printable(base)} has no pacts-for-verification link") from None
     try:
         return [_pact_for_verification(entry) for entry in found.get("_embedded", {}).get("pacts", [])]
     except (AttributeError, KeyError, TypeError):

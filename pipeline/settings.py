@@ -4,9 +4,12 @@ import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from attrs import field, frozen
 from dotenv import dotenv_values
+
+from pipeline.redact import printable
 
 DEFAULT_PROVIDER_NAME = "pactflow-example-provider-python"
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -29,12 +32,43 @@ def _git(*args: str) -> str | None:
     return answer if done.returncode == 0 and answer else None
 
 
-def _count(env: Mapping[str, str], name: str, default: int) -> int:
-    """A whole number of zero or more from the environment."""
+def _count(env: Mapping[str, str], name: str, default: int, least: int = 0) -> int:
+    """A whole number of `least` or more from the environment."""
     text = env.get(name, str(default))
-    if not text.isdigit():
-        raise SettingsError(f"{name} must be a whole number of zero or more, got {text!r}")
+    if not text.isdigit() or int(text) < least:
+        raise SettingsError(f"{name} must be a whole number of {least} or more, got {printable(text)!r}")
     return int(text)
+
+
+def _main_branch(env: Mapping[str, str]) -> str:
+    """MAIN_BRANCH, else the branch git knows as origin/HEAD, else `main`."""
+    if env.get("MAIN_BRANCH"):
+        return env["MAIN_BRANCH"]
+    remote_head = _git("symbolic-ref", "--short", "refs/remotes/origin/HEAD")
+    return remote_head.removeprefix("origin/") if remote_head else "main"
+
+
+def _broker_login(env: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """The broker URL without user information, and the user name and password: taken from the URL
+    when it has them (refused when separate credentials are set too), else from their variables."""
+    url, username, password = env.get("PACT_BROKER_BASE_URL"), env.get("PACT_BROKER_USERNAME"), env.get("PACT_BROKER_PASSWORD")
+    parts = urlsplit(url or "")
+    if url is None or "@" not in parts.netloc:
+        return url, username, password
+    if any(env.get(name) for name in ("PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME", "PACT_BROKER_PASSWORD")):
+        raise SettingsError(
+            "PACT_BROKER_BASE_URL has a user name and password in it: give them either there or as "
+            "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD, and with them no PACT_BROKER_TOKEN"
+        )
+    user_info, _, host = parts.netloc.rpartition("@")
+    name, _, secret = user_info.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), unquote(name), unquote(secret)
+
+
+def _url_password(url: str | None) -> str | None:
+    """The password inside a URL's user information, if any."""
+    user_info, at, _ = urlsplit(url or "").netloc.rpartition("@")
+    return (unquote(user_info.partition(":")[2]) or None) if at else None
 
 
 def _github_branch(env: Mapping[str, str]) -> str | None:
@@ -61,9 +95,10 @@ def _git_branch() -> str | None:
 
 
 def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> dict[str, str]:
-    """The environment over the values of a `.env` file: a variable already set wins."""
-    from_file = {key: value for key, value in dotenv_values(dotenv_path).items() if value is not None}
-    return {**from_file, **(os.environ if environ is None else environ)}
+    """The environment over the values of a `.env` file, taken as written (no `${VAR}` expansion):
+    a variable already set wins."""
+    from_file = dotenv_values(dotenv_path, interpolate=False)
+    return {**{key: value for key, value in from_file.items() if value is not None}, **(os.environ if environ is None else environ)}
 
 
 @frozen
@@ -83,7 +118,7 @@ class Settings:
     pact_url: str | None = None
     pact_dir: Path = Path("pacts")
     environment: str = "production"
-    main_branch: str = "master"
+    main_branch: str = "main"
     include_wip_since: str = "2020-01-01"
     pull_request: bool = False
     verify_timeout: int = 900
@@ -105,12 +140,13 @@ class Settings:
         env = {key: value for key, value in read_environment(environ, dotenv_path).items() if value != ""}
         version = env.get("GIT_COMMIT") or env.get("TRAVIS_COMMIT") or env.get("GITHUB_SHA")
         branch = env.get("GIT_BRANCH") or env.get("TRAVIS_BRANCH") or _github_branch(env)
+        broker_url, username, password = _broker_login(env)
         return cls(
             provider_name=env.get("PACT_PROVIDER_NAME", DEFAULT_PROVIDER_NAME),
-            broker_url=env.get("PACT_BROKER_BASE_URL"),
+            broker_url=broker_url,
             broker_token=env.get("PACT_BROKER_TOKEN"),
-            broker_username=env.get("PACT_BROKER_USERNAME"),
-            broker_password=env.get("PACT_BROKER_PASSWORD"),
+            broker_username=username,
+            broker_password=password,
             publish_results=env.get("PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", "").lower() in TRUE_WORDS,
             publish_provider_contract=env.get("PACT_PUBLISH_PROVIDER_CONTRACT", "true").lower() in TRUE_WORDS,
             provider_version=version or _git("rev-parse", "HEAD"),
@@ -119,15 +155,15 @@ class Settings:
             pact_url=env.get("PACT_URL"),
             pact_dir=Path(env.get("PACT_DIR", "pacts")),
             environment=env.get("DEPLOY_ENVIRONMENT", "production"),
-            main_branch=env.get("MAIN_BRANCH", "master"),
+            main_branch=_main_branch(env),
             include_wip_since=env.get("PACT_INCLUDE_WIP_SINCE", "2020-01-01"),
             pull_request=(
                 env.get("TRAVIS_PULL_REQUEST", "false") != "false"
                 or env.get("GITHUB_EVENT_NAME") in GITHUB_PULL_REQUEST_EVENTS
             ),
-            verify_timeout=_count(env, "VERIFY_TIMEOUT", 900),
+            verify_timeout=_count(env, "VERIFY_TIMEOUT", 900, least=1),
             broker_retries=_count(env, "PACT_BROKER_HTTP_RETRIES", 3),
-            jobs=_count(env, "JOBS", os.cpu_count() or 1) or 1,
+            jobs=_count(env, "JOBS", os.cpu_count() or 1, least=1),
             can_i_deploy_retries=_count(env, "CAN_I_DEPLOY_RETRIES", 10),
             can_i_deploy_interval=_count(env, "CAN_I_DEPLOY_RETRY_INTERVAL", 10),
             travis_token=env.get("TRAVIS_TOKEN"),
@@ -146,5 +182,6 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """The credential values, so output can be scrubbed of them."""
-        return tuple(value for value in (self.broker_token, self.broker_password, self.travis_token, self.github_token) if value)
+        """The credential values, so output can be scrubbed of them (a password inside PACT_URL too)."""
+        values = (self.broker_token, self.broker_password, self.travis_token, self.github_token, _url_password(self.pact_url))
+        return tuple(value for value in values if value)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pipeline import broker
 from pipeline.broker import BrokerStepFailed, scrub
 from pipeline.pact_sources import on_the_broker
+from pipeline.redact import mask_urls, printable
 from pipeline.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def verify(settings: Settings) -> None:
         assert process.stdout is not None
         last = ""
         for line in process.stdout:
-            line = scrub(line, settings.secrets)
+            line = mask_urls(scrub(line, settings.secrets))
             print(line, end="", flush=True)
             last = line.strip() or last
     if process.returncode != 0:
@@ -79,19 +80,34 @@ def broker_step_can_run(step: str, settings: Settings) -> bool:
     return True
 
 
-def can_i_deploy(settings: Settings) -> None:
-    """Fail unless the broker says this provider version can go to the environment."""
+def why_no_verdict(settings: Settings) -> str | None:
+    """Why this build does not ask can-i-deploy, or None when it does."""
     if settings.pull_request and not settings.publish_results:
-        say("can-i-deploy", "skipped: a pull-request build publishes no results, so for its commit can-i-deploy could only say no")
-        return
-    if not broker_step_can_run("can-i-deploy", settings):
-        return
+        return "a pull-request build publishes no results, so for its commit can-i-deploy could only say no"
+    if not settings.has_broker:
+        return "no broker is configured (PACT_BROKER_BASE_URL is not set)"
+    return None
+
+
+def ask_can_i_deploy(settings: Settings) -> None:
+    """Fail unless the broker says this provider version can go to the environment."""
+    if not settings.provider_version:
+        raise StepFailed("can-i-deploy needs a provider version: set GIT_COMMIT")
     deployable, reason = broker.can_i_deploy(settings, settings.can_i_deploy_retries, settings.can_i_deploy_interval)
     verdict = {True: "yes", False: "no", None: "unknown"}[deployable]
     message = f"{settings.provider_name} {settings.provider_version} to {settings.environment}: {verdict}. {reason}"
     if deployable is not True:
-        raise StepFailed(f"can-i-deploy: {message}")
-    say("can-i-deploy", message)
+        raise StepFailed(f"can-i-deploy: {printable(message)}")
+    say("can-i-deploy", printable(message))
+
+
+def can_i_deploy(settings: Settings) -> None:
+    """Ask can-i-deploy, or say why this build does not."""
+    reason = why_no_verdict(settings)
+    if reason:
+        say("can-i-deploy", f"skipped: {reason}")
+        return
+    ask_can_i_deploy(settings)
 
 
 def deploy_app(settings: Settings) -> None:
@@ -107,21 +123,45 @@ def record_deployment(settings: Settings) -> None:
     say("record-deployment", f"recorded {settings.provider_name} {settings.provider_version} in {settings.environment}")
 
 
-def deploy(settings: Settings) -> None:
-    """Deploy, then record the deployment."""
+def release(settings: Settings) -> None:
+    """Deploy the version can-i-deploy has just allowed, then record the deployment."""
     deploy_app(settings)
     record_deployment(settings)
 
 
-def on_main_line(settings: Settings) -> str | None:
-    """Why this build must not deploy, or None when it may."""
+def off_main_line(settings: Settings) -> str | None:
+    """Why this build is not on the main line, or None when it is."""
     if settings.pull_request:
         return "this is a pull-request build"
+    if not settings.provider_branch:
+        return "its branch is not known (set GIT_BRANCH)"
     if settings.provider_branch != settings.main_branch:
-        return f"branch {settings.provider_branch!r} is not the main line {settings.main_branch!r}"
+        return f"branch {settings.provider_branch!r} is not the main line {settings.main_branch!r} (MAIN_BRANCH)"
+    return None
+
+
+def why_ci_does_not_deploy(settings: Settings) -> str | None:
+    """Why the main build does not deploy, or None when it does (its can-i-deploy has said yes)."""
+    no_verdict = why_no_verdict(settings)
+    if reason := off_main_line(settings):
+        return reason
+    if no_verdict:
+        return f"there is no can-i-deploy answer: {no_verdict}"
     if settings.separate_deploy_job:
         return "a job of its own deploys (SEPARATE_DEPLOY_JOB is true)"
     return None
+
+
+def deploy(settings: Settings) -> None:
+    """`make deploy` on its own: only from the main line, and only after can-i-deploy says yes
+    for this version and environment."""
+    if not settings.has_broker:
+        raise StepFailed("nothing deployed: without a broker (PACT_BROKER_BASE_URL) there is no can-i-deploy answer")
+    reason = off_main_line(settings)
+    if reason:
+        raise StepFailed(f"nothing deployed: {reason}")
+    ask_can_i_deploy(settings)
+    release(settings)
 
 
 def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) -> None:
@@ -168,8 +208,8 @@ def ci_webhook(settings: Settings) -> None:
     if not settings.pact_url:
         raise StepFailed("the webhook build needs PACT_URL (the changed pact's URL or a file)")
     if not on_the_broker(settings.pact_url, settings):
-        raise StepFailed(f"PACT_URL must be a pact on the broker {settings.broker_url}: its credentials go only there")
-    say("verify", f"webhook build: verifying only {settings.pact_url}; {describe_publishing(settings)}")
+        raise StepFailed(f"PACT_URL must be a pact on the broker {printable(settings.broker_url)}: its credentials go only there")
+    say("verify", f"webhook build: verifying only {printable(settings.pact_url)}; {describe_publishing(settings)}")
     verify(settings)
     say("ci", "can-i-deploy and deploy are not run in a webhook build: it verifies one changed pact")
     say("provider-contract", "not published in a webhook build: a pact changed, not the provider")
@@ -186,12 +226,12 @@ def ci(settings: Settings, contract_app: ASGIApp | None = None) -> None:
         say("publish", "skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)")
     verify(settings)
     publish_provider_contract_in_ci(settings, contract_app)
-    can_i_deploy(settings)
-    reason = on_main_line(settings)
+    can_i_deploy(settings)  # when it asks, anything but yes fails the build here
+    reason = why_ci_does_not_deploy(settings)
     if reason:
         say("deploy", f"skipped: {reason}")
         return
-    deploy(settings)
+    release(settings)
 
 
 def create_or_update_travis_webhook(settings: Settings) -> None:

@@ -25,11 +25,12 @@ def environment(broker: BrokerDouble | None = None, **extra: str) -> dict[str, s
     """A clean environment: nothing of the developer's broker settings, only what the test gives.
     Verification runs in one process (JOBS=1) unless the test asks for workers, and the main build
     publishes no provider contract (its self-verification takes a second) unless the test asks with
-    PACT_PUBLISH_PROVIDER_CONTRACT=true, as the provider-contract tests and the secrets proof do."""
+    PACT_PUBLISH_PROVIDER_CONTRACT=true, as the provider-contract tests and the secrets proof do.
+    The main line of these builds is `master` (MAIN_BRANCH); a test of the default sets MAIN_BRANCH="" (unset)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PACT_", "GIT_", "TRAVIS_", "GITHUB_"))}
     env = {key: value for key, value in env.items() if key not in ("MAIN_BRANCH", "SEPARATE_DEPLOY_JOB")}
     env |= {"PACT_DO_NOT_TRACK": "true", "PACT_DIR": str(ROOT / "pacts"), "CAN_I_DEPLOY_RETRIES": "0", "JOBS": "1"}
-    env |= {"PACT_PUBLISH_PROVIDER_CONTRACT": "false"}
+    env |= {"PACT_PUBLISH_PROVIDER_CONTRACT": "false", "MAIN_BRANCH": "master"}
     if broker is not None:
         env |= {"PACT_BROKER_BASE_URL": broker.base_url, "PACT_BROKER_TOKEN": TOKEN}
     return env | extra

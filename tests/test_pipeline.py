@@ -130,9 +130,9 @@ def test_record_deployment_and_deploy_targets(seeded: BrokerDouble, tmp_path: Pa
     seeded.add_version(PROVIDER, "prov-6")
     env = environment(seeded, GIT_COMMIT="prov-6")
     assert make("record_deployment", tmp_path, env).returncode == 0
-    deployed = make("deploy", tmp_path, env)
-    assert "[deploy] would deploy pactflow-example-provider-python prov-6 to production" in output(deployed)
-    assert len(seeded.deployments) == 2
+    refused = make("deploy", tmp_path, env | {"GIT_BRANCH": "master"})  # never verified: can-i-deploy is unknown
+    assert refused.returncode != 0 and ": unknown." in failure(refused) and "would deploy" not in output(refused)
+    assert len(seeded.deployments) == 1
     unknown = make("record_deployment", tmp_path, environment(seeded, GIT_COMMIT="no-such-version"))
     assert unknown.returncode != 0 and "record-deployment failed" in failure(unknown)
 
@@ -176,7 +176,7 @@ def test_without_a_broker_ci_verifies_offline_and_says_what_it_skipped(tmp_path:
     assert "verification passed: 12 passed, 0 failed" in text
     assert "[publish] skipped: no broker is configured" in text
     assert "[can-i-deploy] skipped: no broker is configured" in text
-    assert "[record-deployment] skipped: no broker is configured" in text
+    assert "[deploy] skipped: there is no can-i-deploy answer: no broker is configured" in text
 
 
 def test_travis_webhook_secret_and_trigger(broker: BrokerDouble, tmp_path: Path) -> None:

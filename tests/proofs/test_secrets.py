@@ -136,3 +136,30 @@ def test_dotenv_is_never_committed() -> None:
     assert ignored.returncode == 0, ".gitignore does not cover .env"
     tracked = subprocess.run(["git", "ls-files", "--error-unmatch", ".env"], cwd=ROOT, capture_output=True, check=False)
     assert tracked.returncode != 0, ".env is committed"
+
+
+def with_user_info(url: str, user: str, password: str) -> str:
+    """The URL with `user:password@` in it."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{user}:{password}@{rest}"
+
+
+def test_credentials_inside_urls_are_used_and_never_show(proof: Proof, tmp_path: Path) -> None:
+    """A broker URL with `user:password@` works as basic auth; PACT_URL with them is fetched with them;
+    neither shows in any output, the command lines make echoes included."""
+    with BrokerDouble(token=None, username=USER, password=PASSWORD) as broker:
+        url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
+        env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
+                          PACT_BROKER_BASE_URL=with_user_info(broker.base_url, USER, PASSWORD), TRAVIS_TOKEN=TRAVIS)  # fmt: skip
+        for target in ("ci", "ci_webhook", "can_i_deploy", "deploy", "create_travis_token_secret", "create_or_update_travis_webhook"):
+            done = make(target, tmp_path, env | {"PACT_URL": url if target == "ci_webhook" else ""}, "PYTEST=true")
+            assert done.returncode == 0, (target, done.stdout + done.stderr)
+            assert_no_sentinel(proof, done.stdout + done.stderr)
+        assert len(broker.verification_results) == 2 and len(broker.deployments) == 2
+        no_broker = environment(PACT_URL=with_user_info(url, USER, PASSWORD))
+        for target in ("ci_webhook", "verify_pact"):
+            done = make(target, tmp_path, no_broker)
+            assert done.returncode == 0, (target, done.stdout + done.stderr)
+            assert target != "ci_webhook" or "verifying only http://***@127.0.0.1" in done.stdout
+            assert_no_sentinel(proof, done.stdout + done.stderr)
+    assert_no_file_holds_a_sentinel(tmp_path)
