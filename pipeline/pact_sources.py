@@ -109,6 +109,10 @@ def read_pact_source(given: str, settings: Settings) -> PactSource:
             raise BadPactSource(
                 f"the pact URL {printable(given)} is not on the broker {printable(settings.broker_url)}: its credentials go only there"
             )
+        if urlsplit(given).username is not None and credentials(given, settings):
+            raise BadPactSource(
+                f"the pact URL {printable(given)} carries credentials of its own beside the broker's: remove them from the URL"
+            )
         data, location, remote = _fetch(given, settings), given, True
     elif scheme in ("", "file"):
         path = _local_path(given) if scheme else Path(given)

@@ -255,3 +255,15 @@ def test_an_unreachable_broker_reads_the_same_at_every_jobs(tmp_path: Path, jobs
         env = environment(broker, PACT_BROKER_HTTP_RETRIES="0", JOBS=jobs)
     line = one_line(verify(tmp_path, env))
     assert line.startswith("verify: could not reach the broker at http://127.0.0.1:") and line.endswith(": ConnectError")
+
+
+def test_a_pact_url_with_credentials_of_its_own_beside_the_brokers_is_one_line(tmp_path: Path) -> None:
+    """A user and password inside PACT_URL on the broker's origin, with a broker token set: one line, exit 2."""
+    env = environment(PACT_BROKER_BASE_URL="http://127.0.0.1:9", PACT_BROKER_TOKEN=TOKEN,
+                      PACT_URL="http://someone:url-secret-77@127.0.0.1:9/pacts/x.json")  # fmt: skip
+    done = make("verify_pact", tmp_path, env)
+    text = output(done)
+    assert done.returncode != 0
+    assert "carries credentials of its own" in text
+    assert "url-secret-77" not in text
+    assert "Traceback" not in text
