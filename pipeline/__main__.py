@@ -1,7 +1,74 @@
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Literal
 
-from pipeline.steps import main
+from attrs import frozen
 
-sys.exit(main())
+from pipeline import build, webhooks
+from pipeline.console import say
+from pipeline.errors import BrokerStepFailed, StepFailed
+from pipeline.settings import Settings, SettingsError
+from pipeline.webhooks import GITHUB, TRAVIS
+
+
+@frozen
+class Step:
+    """A step of `python -m pipeline`, and what becomes of it when no broker is configured:
+    it runs (and says itself what it skips), it is skipped, or it is refused with `refusal`."""
+
+    run: Callable[[Settings], None]
+    without_broker: Literal["runs", "skipped", "refused"]
+    refusal: str = "{step} needs a broker: set PACT_BROKER_BASE_URL and a token"
+
+
+NO_DEPLOY = "nothing deployed: without a broker (PACT_BROKER_BASE_URL) there is no can-i-deploy answer"
+
+STEPS = {
+    "ci": Step(build.ci, "runs"),
+    "ci-webhook": Step(build.ci_webhook, "runs"),
+    "can-i-deploy": Step(build.can_i_deploy, "runs"),  # says why it has no verdict, a pull request's reason first
+    "deploy": Step(build.deploy, "refused", refusal=NO_DEPLOY),
+    "record-deployment": Step(build.record_deployment, "skipped"),
+    "publish-provider-contract": Step(build.publish_provider_contract, "refused"),
+    "create-or-update-travis-webhook": Step(partial(webhooks.create_or_update_webhook, TRAVIS), "refused"),
+    "test-travis-webhook": Step(partial(webhooks.fire_webhook, TRAVIS), "refused"),
+    "create-travis-token-secret": Step(partial(webhooks.create_token_secret, TRAVIS), "refused"),
+    "create-or-update-github-webhook": Step(partial(webhooks.create_or_update_webhook, GITHUB), "refused"),
+    "test-github-webhook": Step(partial(webhooks.fire_webhook, GITHUB), "refused"),
+    "create-github-token-secret": Step(partial(webhooks.create_token_secret, GITHUB), "refused"),
+}
+
+
+def run_step(name: str, settings: Settings) -> None:
+    """Run one step, unless its row skips or refuses it for want of a broker."""
+    step = STEPS[name]
+    if not settings.has_broker and step.without_broker == "skipped":
+        say(name, f"skipped: {build.NO_BROKER}")
+    elif not settings.has_broker and step.without_broker == "refused":
+        raise StepFailed(step.refusal.format(step=name))
+    else:
+        step.run(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one pipeline step; a failure is one line and a non-zero exit."""
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="The provider's CI steps.")
+    parser.add_argument("step", choices=sorted(STEPS))
+    step = parser.parse_args(argv).step
+    try:
+        run_step(step, Settings.from_env())
+    except (StepFailed, BrokerStepFailed, SettingsError) as error:
+        print(f"[{step}] FAILED: {error}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print(f"[{step}] interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,13 +8,9 @@ from starlette.testclient import TestClient
 
 from example_provider.app import create_app
 from example_provider.store import ProductStore
+from pipeline.settings import VARIABLES
 from proofs.budget import check_budget
 from states import create_verification_app
-
-
-# What the pipeline's settings read: the broker's, the CI's and the pipeline's own variables.
-PIPELINE_PREFIXES = ("PACT_", "GIT_", "TRAVIS_", "GITHUB_", "CAN_I_DEPLOY_")
-PIPELINE_VARIABLES = {"MAIN_BRANCH", "SEPARATE_DEPLOY_JOB", "BUILD_URL", "DEPLOY_ENVIRONMENT", "JOBS", "VERIFY_TIMEOUT"}
 
 
 def pytest_configure() -> None:
@@ -25,9 +21,8 @@ def pytest_configure() -> None:
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test sees the developer's broker settings or `.env`: each runs in an empty folder."""
-    for name in list(os.environ):
-        if name.startswith(PIPELINE_PREFIXES) or name in PIPELINE_VARIABLES:
-            monkeypatch.delenv(name)
+    for name in VARIABLES & set(os.environ):
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from broker_double import BrokerDouble
+from pipeline.settings import VARIABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDER = "pactflow-example-provider-python"
@@ -27,8 +28,7 @@ def environment(broker: BrokerDouble | None = None, **extra: str) -> dict[str, s
     publishes no provider contract (its self-verification takes a second) unless the test asks with
     PACT_PUBLISH_PROVIDER_CONTRACT=true, as the provider-contract tests and the secrets proof do.
     The main line of these builds is `master` (MAIN_BRANCH); a test of the default sets MAIN_BRANCH="" (unset)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PACT_", "GIT_", "TRAVIS_", "GITHUB_"))}
-    env = {key: value for key, value in env.items() if key not in ("MAIN_BRANCH", "SEPARATE_DEPLOY_JOB")}
+    env = {key: value for key, value in os.environ.items() if key not in VARIABLES}
     env |= {"PACT_DO_NOT_TRACK": "true", "PACT_DIR": str(ROOT / "pacts"), "CAN_I_DEPLOY_RETRIES": "0", "JOBS": "1"}
     env |= {"PACT_PUBLISH_PROVIDER_CONTRACT": "false", "MAIN_BRANCH": "master"}
     if broker is not None:

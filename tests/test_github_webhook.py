@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from broker_double import BrokerDouble
-from pipeline.steps import main
+from pipeline.__main__ import main
 from pipeline_runs import PROVIDER, ROOT, TOKEN, environment, make, output
 
 GITHUB_TOKEN = "sentinel-github-7d2e91"

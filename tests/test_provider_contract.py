@@ -17,9 +17,10 @@ from starlette.routing import Route
 from broker_double import BrokerDouble
 from example_provider.app import create_app
 from example_provider.responses import JSONResponse
+from pipeline.build import ci
+from pipeline.errors import StepFailed
 from pipeline.self_verification import SelfVerificationError, self_verify
 from pipeline.settings import Settings
-from pipeline.steps import StepFailed, ci
 from pipeline_runs import PASSWORD, PROVIDER, ROOT, TOKEN, environment, failure, make, output, pipeline, project_pact
 
 OPENAPI = ROOT / "example_provider" / "openapi.yaml"

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from attrs import frozen
+
+from pipeline.errors import BrokerStepFailed
+from pipeline.pact_documents import interactions_of
+from pipeline.redact import printable
+from pipeline.settings import Settings
+
+
+def http_client(settings: Settings) -> httpx.Client:
+    """An HTTP client for the broker, with its credentials (a bearer token, or HTTP basic) and retries."""
+    credentials: dict[str, Any] = (
+        {"headers": {"Authorization": f"Bearer {settings.broker_token}"}}
+        if settings.broker_token
+        else {"auth": (settings.broker_username or "", settings.broker_password or "")}
+    )
+    return httpx.Client(transport=httpx.HTTPTransport(retries=settings.broker_retries), timeout=60.0, **credentials)
+
+
+def store_secret(settings: Settings, name: str, value: str, description: str) -> None:
+    """Store a value as a PactFlow secret (the `pact` CLI has no command for secrets)."""
+    try:
+        with http_client(settings) as client:
+            response = client.post(
+                f"{str(settings.broker_url).rstrip('/')}/secrets",
+                json={"name": name, "description": description, "value": value},
+            )
+    except httpx.HTTPError as error:
+        raise BrokerStepFailed(f"storing the secret failed: {type(error).__name__}") from None
+    if response.status_code >= 300:
+        raise BrokerStepFailed(f"storing the secret failed: the broker answered {response.status_code}")
+
+
+def selection(settings: Settings) -> dict[str, object]:
+    """Which pacts this build verifies: the consumers' main branches, what is deployed or released,
+    and the consumer branch named like this provider's; pending and WIP pacts included."""
+    selectors: list[dict[str, object]] = [{"mainBranch": True}, {"deployedOrReleased": True}]
+    body: dict[str, object] = {"consumerVersionSelectors": selectors}
+    if settings.provider_branch:
+        selectors.append({"matchingBranch": True})
+        body["providerVersionBranch"] = settings.provider_branch
+    return body | {"includePendingStatus": True, "includeWipPactsSince": settings.include_wip_since}
+
+
+@frozen
+class PactForVerification:
+    """One pact the broker asks this build to verify, and whether its failure may fail the build."""
+
+    url: str
+    description: str
+    pending: bool
+    notices: tuple[str, ...]
+
+
+def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
+    """Ask the broker once which pacts to verify, as the verifier itself asks it."""
+    base = str(settings.broker_url).rstrip("/")
+    try:
+        with http_client(settings) as client:
+            index = _hal(client.get(base + "/"))
+            template = index["_links"]["pb:provider-pacts-for-verification"]["href"]
+            found = _hal(client.post(template.replace("{provider}", quote(settings.provider_name)), json=selection(settings)))
+    except httpx.HTTPError as error:
+        raise BrokerStepFailed(f"could not reach the broker at {printable(base)}: {type(error).__name__}") from None
+    except (KeyError, TypeError):
+        raise BrokerStepFailed(f"the broker at {printable(base)} has no pacts-for-verification link") from None
+    try:
+        return [_pact_for_verification(entry) for entry in found.get("_embedded", {}).get("pacts", [])]
+    except (AttributeError, KeyError, TypeError):
+        raise BrokerStepFailed("the broker's list of pacts for verification lacks a pact's link or properties") from None
+
+
+def count_interactions(settings: Settings, pacts: list[PactForVerification]) -> int | None:
+    """How many interactions the broker's pacts hold together, or None when a pact cannot be read
+    (its worker then reports why)."""
+    try:
+        with http_client(settings) as client, ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(client.get, [pact.url for pact in pacts]))
+    except httpx.HTTPError:
+        return None
+    total = 0
+    for answer in answers:
+        try:
+            interactions = interactions_of(answer.json()) if answer.status_code == 200 else None
+        except ValueError:
+            return None
+        if interactions is None:
+            return None
+        total += len(interactions)
+    return total
+
+
+def _pact_for_verification(entry: dict[str, Any]) -> PactForVerification:
+    url = entry["_links"]["self"]["href"]
+    properties = entry.get("verificationProperties", {})
+    return PactForVerification(
+        url=url,
+        description=entry.get("shortDescription", url),
+        pending=bool(properties.get("pending") or properties.get("wip")),  # a WIP pact is pending too
+        notices=tuple(notice["text"] for notice in properties.get("notices", [])),
+    )
+
+
+def _hal(response: httpx.Response) -> dict[str, Any]:
+    """A broker answer as JSON, or one line saying what went wrong."""
+    if response.status_code >= 300:
+        raise BrokerStepFailed(
+            "fetching the pacts for verification failed: "
+            f"the broker answered {response.status_code} to {response.url.path}"
+        )
+    try:
+        answer: dict[str, Any] = response.json()
+    except ValueError:
+        raise BrokerStepFailed(f"the broker's answer to {response.url.path} is not JSON") from None
+    return answer
