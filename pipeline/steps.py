@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from pipeline import broker
 from pipeline.broker import BrokerStepFailed, scrub
-from pipeline.pact_sources import on_the_broker
 from pipeline.redact import mask_urls, printable
 from pipeline.settings import Settings, SettingsError
+from pipeline.verification.sources import on_the_broker
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
