@@ -63,7 +63,7 @@ def configure(verifier: Verifier, settings: Settings, pacts: Pacts, publish: boo
             verifier.add_source(source.location, **credentials(source.location, settings))
     if publish:
         verifier.set_publish_options(
-            version=settings.provider_version, url=settings.build_url, branch=settings.provider_branch
+            version=str(settings.provider_version), url=settings.build_url, branch=settings.provider_branch
         )
     return verifier
 
@@ -142,7 +142,9 @@ def run(settings: Settings, pacts: Pacts, *, publish: bool = False, pending: boo
     finally:
         pact_logger.removeHandler(watch)
     if not finished:
-        late = f"the verification did not finish within {settings.verify_timeout} s (VERIFY_TIMEOUT); is the broker slow?"
+        late = (
+            f"the verification did not finish within {settings.verify_timeout} s (VERIFY_TIMEOUT); is the broker slow?"
+        )
         return Outcome(interactions=(), errors=(late,))
     results = verifier.results
     messages = {message for source in sources for message in source.messages}

@@ -9,10 +9,10 @@ from urllib.parse import unquote, urlsplit
 import httpx
 from attrs import frozen
 
-from pipeline.verification import documents
-from pipeline.verification.documents import NotAPact
 from pipeline.redact import printable
 from pipeline.settings import Settings
+from pipeline.verification import documents
+from pipeline.verification.documents import NotAPact
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PUBLISH_LINK = "pb:publish-verification-results"
@@ -56,7 +56,7 @@ def origin(url: str) -> tuple[str, str | None, int | None]:
 
 
 def on_the_broker(url: str, settings: Settings) -> bool:
-    """Whether a pact URL may be fetched with the broker's credentials: a file, no broker, or the broker's own origin."""
+    """Whether a pact URL may be fetched with the broker's credentials: a file, no broker, or the broker's origin."""
     if not is_url(url) or not settings.has_broker:
         return True
     return origin(url) == origin(str(settings.broker_url))
@@ -112,11 +112,13 @@ def read_pact_source(given: str, settings: Settings) -> PactSource:
     if scheme in ("http", "https"):
         if not on_the_broker(given, settings):
             raise BadPactSource(
-                f"the pact URL {printable(given)} is not on the broker {printable(settings.broker_url)}: its credentials go only there"
+                f"the pact URL {printable(given)} is not on the broker {printable(settings.broker_url)}: "
+                "its credentials go only there"
             )
         if urlsplit(given).username is not None and credentials(given, settings):
             raise BadPactSource(
-                f"the pact URL {printable(given)} carries credentials of its own beside the broker's: remove them from the URL"
+                f"the pact URL {printable(given)} carries credentials of its own beside the broker's: "
+                "remove them from the URL"
             )
         data, location, remote = _fetch(given, settings), given, True
     elif scheme in ("", "file"):

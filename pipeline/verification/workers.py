@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,10 +74,10 @@ def only_thread() -> bool:
     return tasks.is_dir() and len(os.listdir(tasks)) == 1
 
 
-def start_method() -> BaseContext:
+def start_method() -> ForkContext | SpawnContext:
     """Fork, whose workers start with everything imported, where it is safe: no other thread holds a
     lock the copy would inherit. Otherwise a fresh interpreter per worker."""
-    return multiprocessing.get_context("fork" if only_thread() else "spawn")
+    return multiprocessing.get_context("fork") if only_thread() else multiprocessing.get_context("spawn")
 
 
 def redirect_output(path: Path) -> None:
@@ -118,7 +118,7 @@ def start_workers(
 ) -> dict[Connection, BaseProcess]:
     """Start the workers; answer each by the connection it takes pacts and gives results on."""
     context = start_method()
-    started = {}
+    started: dict[Connection, BaseProcess] = {}
     for _ in range(workers):
         mine, theirs = context.Pipe()
         process = context.Process(target=work, args=(jobs, settings, publish, folder, theirs), daemon=True)
