@@ -17,12 +17,11 @@ from pipeline.verification.output import filtered_output, safe_line
 from pipeline.verification.report import report
 from pipeline.verification.selection import Selection
 from pipeline.verification.sources import PUBLISH_LINK, PactSource, credentials
+from states import create_verification_app
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 from pact import Verifier  # noqa: E402  (the telemetry switch must be set before pact loads)
-
-from states import create_verification_app  # noqa: E402
 
 NOT_SUPPORTED = "not supported: message interaction (this provider publishes no messages)"
 PUBLISH_FAILURE = re.compile(r"path '(?P<path>[^']+)' failed: (?P<answer>\d{3}[^.]*)")
