@@ -8,9 +8,10 @@ import httpx
 from attrs import frozen
 
 from pipeline.errors import BrokerStepFailed
-from pipeline.pact_documents import interactions_of
 from pipeline.redact import printable
 from pipeline.settings import Settings
+from pipeline.verification.documents import interactions_of
+from pipeline.verification.selection import selection
 
 
 def http_client(settings: Settings) -> httpx.Client:
@@ -37,17 +38,6 @@ def store_secret(settings: Settings, name: str, value: str, description: str) ->
         raise BrokerStepFailed(f"storing the secret failed: the broker answered {response.status_code}")
 
 
-def selection(settings: Settings) -> dict[str, object]:
-    """Which pacts this build verifies: the consumers' main branches, what is deployed or released,
-    and the consumer branch named like this provider's; pending and WIP pacts included."""
-    selectors: list[dict[str, object]] = [{"mainBranch": True}, {"deployedOrReleased": True}]
-    body: dict[str, object] = {"consumerVersionSelectors": selectors}
-    if settings.provider_branch:
-        selectors.append({"matchingBranch": True})
-        body["providerVersionBranch"] = settings.provider_branch
-    return body | {"includePendingStatus": True, "includeWipPactsSince": settings.include_wip_since}
-
-
 @frozen
 class PactForVerification:
     """One pact the broker asks this build to verify, and whether its failure may fail the build."""
@@ -65,7 +55,7 @@ def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
         with http_client(settings) as client:
             index = _hal(client.get(base + "/"))
             template = index["_links"]["pb:provider-pacts-for-verification"]["href"]
-            found = _hal(client.post(template.replace("{provider}", quote(settings.provider_name)), json=selection(settings)))
+            found = _hal(client.post(template.replace("{provider}", quote(settings.provider_name)), json=selection(settings).body()))
     except httpx.HTTPError as error:
         raise BrokerStepFailed(f"could not reach the broker at {printable(base)}: {type(error).__name__}") from None
     except (KeyError, TypeError):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pipeline import pact_cli
 from pipeline.console import say
 from pipeline.errors import BrokerStepFailed, StepFailed
-from pipeline.pact_sources import on_the_broker
+from pipeline.verification.sources import on_the_broker
 from pipeline.redact import mask_urls, printable
 from pipeline.settings import Settings
 

@@ -3,11 +3,15 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The project's own Python: its packages, its tests, its benchmarks and the pact generator.
+PROJECT = ("example_provider", "states", "pipeline", "tests", "benchmarks", "pacts")
 
 # Each floor may import only the floors below it.
 FORBIDDEN = {
@@ -49,3 +53,79 @@ def test_serving_the_production_app_loads_no_pact_states_or_pipeline() -> None:
     probe = "import sys, example_provider.app; print(sorted({m.split('.')[0] for m in sys.modules} & {'pact', 'states', 'pipeline'}))"
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def module_names(root: Path, folders: tuple[str, ...]) -> dict[str, Path]:
+    """Every module under the folders, by its dotted name from the root."""
+    paths = (path for folder in folders for path in sorted((root / folder).rglob("*.py")))
+    return {".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): path for path in paths}
+
+
+def script_folder(path: Path, root: Path) -> str:
+    """The dotted name of the folder Python puts on sys.path for a module: the nearest one above it
+    that is not a package (the root for a package module, `tests` for a test)."""
+    folder = path.parent
+    while (folder / "__init__.py").exists() and folder != root:
+        folder = folder.parent
+    return ".".join(folder.relative_to(root).parts)
+
+
+def imported_names(path: Path, package: str) -> Iterator[str]:
+    """The dotted names a module imports anywhere in its body, `from a import b` as both `a` and `a.b`."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join([*parts, *([node.module] if node.module else [])])
+            yield module
+            yield from (f"{module}.{alias.name}" for alias in node.names)
+
+
+def import_graph(root: Path, folders: tuple[str, ...]) -> dict[str, set[str]]:
+    """Which project modules each project module imports, lazy imports included."""
+    modules = module_names(root, folders)
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        prefix = script_folder(path, root)
+        found = set()
+        for imported in imported_names(path, package):
+            for candidate in (f"{prefix}.{imported}" if prefix else imported, imported):
+                if candidate in modules and candidate != name:
+                    found.add(candidate)
+                    break
+        graph[name] = found
+    return graph
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One chain of imports that leads back to where it started, or [] when there is none."""
+    done: set[str] = set()
+
+    def visit(module: str, chain: list[str]) -> list[str]:
+        if module in chain:
+            return chain[chain.index(module) :] + [module]
+        if module in done:
+            return []
+        for imported in sorted(graph[module]):
+            if cycle := visit(imported, [*chain, module]):
+                return cycle
+        done.add(module)
+        return []
+
+    return next((cycle for module in sorted(graph) if (cycle := visit(module, []))), [])
+
+
+def test_no_module_of_the_project_imports_one_that_imports_it_back() -> None:
+    graph = import_graph(ROOT, PROJECT)
+    assert "pipeline.verification.run" in graph["pipeline.verification.workers"]
+    assert import_cycle(graph) == []
+
+
+def test_the_cycle_check_sees_a_lazy_loop_between_packages(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "a.py").write_text("from app import b\n")
+    (tmp_path / "app" / "b.py").write_text("def late():\n    from .a import thing\n")
+    assert import_cycle(import_graph(tmp_path, ("app",))) == ["app.a", "app.b", "app.a"]

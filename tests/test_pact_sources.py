@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from broker_double import BrokerDouble
-from pipeline.parallel import Answer, PactJob, closing_line
+from pipeline.verification.outcome import Interaction, Outcome, PactResult
+from pipeline.verification.report import closing_line
 from pipeline.verify import main
 from pipeline_runs import PROVIDER, TOKEN, consumer_pact, environment, make, output, pipeline
 
@@ -118,11 +119,16 @@ def test_a_url_that_is_not_a_broker_pact_publishes_nothing_and_says_so(capture: 
     assert webhook.returncode == 1 and "results published" not in output(webhook)
 
 
+def passed_pact(label: str, interactions: int, published: bool) -> PactResult:
+    """A pact whose interactions all passed, as a worker sends it."""
+    passed = tuple(Interaction("web", f"request {n}", (), passed=True, pending=False) for n in range(interactions))
+    return PactResult(label=label, source=label, outcome=Outcome(interactions=passed, published=published))
+
+
 def test_the_parallel_claim_follows_what_the_workers_published() -> None:
-    jobs = [PactJob(label="a", source="a"), PactJob(label="b", source="b")]
-    answers = [Answer(code=0, passed=1, published=True), Answer(code=0, passed=2, published=False)]
-    assert closing_line(jobs, answers, 2, publish=True) == "verification passed: 3 passed, 0 failed in 2 pacts (2 workers)"
-    assert closing_line(jobs, answers[:1] * 2, 2, publish=True).endswith("; results published")
+    results = [passed_pact("a", 1, published=True), passed_pact("b", 2, published=False)]
+    assert closing_line(results, 2, publish=True) == "verification passed: 3 passed, 0 failed in 2 pacts (2 workers)"
+    assert closing_line(results[:1] * 2, 2, publish=True).endswith("; results published")
 
 
 # class 5: a bad pact source is one line and exit 2, in any spelling

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.parallel import start_method, worker_count
+from pipeline.verification.workers import start_method, worker_count
 from pipeline.verify import main
 from pipeline_runs import environment
 
@@ -173,7 +173,7 @@ def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path) -> None:
 
 def test_workers_are_forked_only_from_a_process_that_runs_no_other_thread() -> None:
     fresh = subprocess.run(
-        [sys.executable, "-c", "import pipeline.verify, pipeline.parallel as p; print(p.start_method().get_start_method())"],
+        [sys.executable, "-c", "import pipeline.verify, pipeline.verification.workers as p; print(p.start_method().get_start_method())"],
         env=environment(), capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert fresh.stdout.strip() == "fork"  # what `make verify` does: its workers start with everything imported

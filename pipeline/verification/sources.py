@@ -9,10 +9,10 @@ from urllib.parse import unquote, urlsplit
 import httpx
 from attrs import frozen
 
-from pipeline import pact_documents
-from pipeline.pact_documents import NotAPact
 from pipeline.redact import printable
 from pipeline.settings import Settings
+from pipeline.verification import documents
+from pipeline.verification.documents import NotAPact
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PUBLISH_LINK = "pb:publish-verification-results"
@@ -40,6 +40,11 @@ class PactSource:
         return printable(self.location)
 
 
+def is_url(location: str) -> bool:
+    """Whether a pact location is a URL (a `file://` one included) rather than a path."""
+    return "://" in location
+
+
 def origin(url: str) -> tuple[str, str | None, int | None]:
     """A URL's scheme, host and port (the scheme's default when none is given)."""
     parts = urlsplit(url)
@@ -51,15 +56,15 @@ def origin(url: str) -> tuple[str, str | None, int | None]:
 
 
 def on_the_broker(url: str, settings: Settings) -> bool:
-    """Whether a pact URL may be fetched with the broker's credentials: a file, no broker, or the broker's own origin."""
-    if "://" not in url or not settings.has_broker:
+    """Whether a pact URL may be fetched with the broker's credentials: a file, no broker, or the broker's origin."""
+    if not is_url(url) or not settings.has_broker:
         return True
     return origin(url) == origin(str(settings.broker_url))
 
 
 def credentials(url: str, settings: Settings) -> dict[str, str]:
     """The broker credentials as the verifier takes them, for a URL on the broker's origin only."""
-    if not settings.has_broker or "://" not in url or not on_the_broker(url, settings):
+    if not settings.has_broker or not is_url(url) or not on_the_broker(url, settings):
         return {}
     if settings.broker_token:
         return {"token": settings.broker_token}
@@ -103,15 +108,17 @@ def _local_path(given: str) -> Path:
 
 def read_pact_source(given: str, settings: Settings) -> PactSource:
     """Check a pact source in any spelling and read its pact; BadPactSource, one line, when it cannot be verified."""
-    scheme = urlsplit(given).scheme.lower() if "://" in given else ""
+    scheme = urlsplit(given).scheme.lower() if is_url(given) else ""
     if scheme in ("http", "https"):
         if not on_the_broker(given, settings):
             raise BadPactSource(
-                f"the pact URL {printable(given)} is not on the broker {printable(settings.broker_url)}: its credentials go only there"
+                f"the pact URL {printable(given)} is not on the broker {printable(settings.broker_url)}: "
+                "its credentials go only there"
             )
         if urlsplit(given).username is not None and credentials(given, settings):
             raise BadPactSource(
-                f"the pact URL {printable(given)} carries credentials of its own beside the broker's: remove them from the URL"
+                f"the pact URL {printable(given)} carries credentials of its own beside the broker's: "
+                "remove them from the URL"
             )
         data, location, remote = _fetch(given, settings), given, True
     elif scheme in ("", "file"):
@@ -120,8 +127,8 @@ def read_pact_source(given: str, settings: Settings) -> PactSource:
     else:
         raise BadPactSource(f"pact source {printable(given)} is neither a file nor an http(s) URL")
     try:
-        document: Any = pact_documents.parse(data)
-        consumer, provider, messages = pact_documents.check(document)
+        document: Any = documents.parse(data)
+        consumer, provider, messages = documents.check(document)
     except NotAPact as error:
         kind = "pact URL" if remote else "pact file"
         raise BadPactSource(f"{kind} {printable(location)} is not a pact the verifier can read: {error}") from None
@@ -132,7 +139,7 @@ def read_pact_source(given: str, settings: Settings) -> PactSource:
         remote=remote,
         consumer=consumer,
         provider=provider,
-        interactions=len(pact_documents.interactions_of(document) or ()),
+        interactions=len(documents.interactions_of(document) or ()),
         messages=tuple(messages),
         takes_results=takes_results,
     )

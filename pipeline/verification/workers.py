@@ -8,24 +8,26 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attrs import evolve, frozen
+from attrs import frozen
 
-from pipeline.pact_sources import BadPactSource, read_pact_source
 from pipeline.settings import Settings, SettingsError
-from pipeline.summary import Outcome, reason
-from pipeline.verifier_output import safe_line
-from pipeline.verify import VerificationError, verify_one
+from pipeline.verification.outcome import Outcome, PactResult
+from pipeline.verification.output import safe_line
+from pipeline.verification.report import closing_line
+from pipeline.verification.run import verify_here
+from pipeline.verification.sources import BadPactSource, read_pact_source
 
 if TYPE_CHECKING:  # the broker's HTTP client takes a tenth of a second to import; local pacts do without it
-    from pipeline.broker import PactForVerification
+    from pipeline.broker_api import PactForVerification
 
 INTERACTIONS_PER_WORKER = 30  # a forked worker costs about 10 interactions' time; from 15 each, two save some
 INTERRUPTED = 130
+STOPPED = "its worker process stopped before the pact was verified"
 
 
 @frozen
@@ -45,26 +47,16 @@ class PactJob:
     def from_broker(cls, pact: PactForVerification) -> PactJob:
         return cls(label=pact.description, source=pact.url, pending=pact.pending, notices=pact.notices)
 
-
-@frozen
-class Answer:
-    """What a worker tells the parent about one pact: its exit code, counts, and whether its results were published."""
-
-    code: int
-    passed: int = 0
-    failed: int = 0
-    published: bool = False
-    reason: str = ""
-
-    @classmethod
-    def of(cls, outcome: Outcome) -> Answer:
-        passed = outcome.passed_count
-        return cls(
-            code=0 if outcome.ok else 1,
-            passed=passed,
-            failed=len(outcome.interactions) - passed,
-            published=outcome.published,
-            reason="" if outcome.ok else reason(outcome),
+    def result(self, outcome: Outcome, *, consumer: str = "", provider: str = "", refused: bool = False) -> PactResult:
+        """This pact's result, from what its run found."""
+        return PactResult(
+            label=self.label,
+            source=self.source,
+            outcome=outcome,
+            consumer=consumer,
+            provider=provider,
+            pending=self.pending,
+            refused=refused,
         )
 
 
@@ -82,10 +74,10 @@ def only_thread() -> bool:
     return tasks.is_dir() and len(os.listdir(tasks)) == 1
 
 
-def start_method() -> BaseContext:
+def start_method() -> ForkContext | SpawnContext:
     """Fork, whose workers start with everything imported, where it is safe: no other thread holds a
     lock the copy would inherit. Otherwise a fresh interpreter per worker."""
-    return multiprocessing.get_context("fork" if only_thread() else "spawn")
+    return multiprocessing.get_context("fork") if only_thread() else multiprocessing.get_context("spawn")
 
 
 def redirect_output(path: Path) -> None:
@@ -97,22 +89,26 @@ def redirect_output(path: Path) -> None:
     sys.stderr = open(2, "w", encoding="utf-8", buffering=1, closefd=False)
 
 
+def verify_job(job: PactJob, settings: Settings, publish: bool) -> PactResult:
+    """Read and verify one pact in this worker, printing its summary; a pact that cannot be read is refused."""
+    try:
+        source = read_pact_source(job.source, settings)
+        outcome = verify_here(settings, (source,), publish=publish, pending=job.pending)
+    except (BadPactSource, SettingsError) as error:
+        print(safe_line(f"verify: {error}"), file=sys.stderr)
+        return job.result(Outcome(interactions=(), errors=(str(error),)), refused=True)
+    return job.result(outcome, consumer=source.consumer, provider=source.provider)
+
+
 def work(jobs: Sequence[PactJob], settings: Settings, publish: bool, folder: Path, parent: Connection) -> None:
-    """A worker: verify each pact the parent hands over, its output in a file of its own, and answer
-    what it found; until the parent hands over None."""
+    """A worker: verify each pact the parent hands over, its output in a file of its own, and send the
+    parent the pact's result; until the parent hands over None."""
     try:
         while (index := parent.recv()) is not None:
-            job = jobs[index]
             redirect_output(folder / f"{index}.out")
-            try:
-                mine = evolve(settings, pact_url=job.source)
-                outcome = verify_one(mine, [read_pact_source(job.source, mine)], publish=publish, pending=job.pending)
-                answer = Answer.of(outcome)
-            except (VerificationError, BadPactSource, SettingsError) as error:
-                print(safe_line(f"verify: {error}"), file=sys.stderr)
-                answer = Answer(code=2, reason=str(error))
+            result = verify_job(jobs[index], settings, publish)
             sys.stdout.flush()
-            parent.send(answer)
+            parent.send(result)
     except KeyboardInterrupt:
         sys.exit(INTERRUPTED)  # the parent says it was interrupted, once
 
@@ -120,9 +116,9 @@ def work(jobs: Sequence[PactJob], settings: Settings, publish: bool, folder: Pat
 def start_workers(
     jobs: Sequence[PactJob], workers: int, settings: Settings, publish: bool, folder: Path
 ) -> dict[Connection, BaseProcess]:
-    """Start the workers; answer each by the connection it takes pacts and gives exit codes on."""
+    """Start the workers; answer each by the connection it takes pacts and gives results on."""
     context = start_method()
-    started = {}
+    started: dict[Connection, BaseProcess] = {}
     for _ in range(workers):
         mine, theirs = context.Pipe()
         process = context.Process(target=work, args=(jobs, settings, publish, folder, theirs), daemon=True)
@@ -133,12 +129,13 @@ def start_workers(
 
 
 class Dispatch:
-    """Hands the pacts out, in order, to the workers as they become free, and collects exit codes."""
+    """Hands the pacts out, in order, to the workers as they become free, and collects their results."""
 
-    def __init__(self, pacts: int, workers: Sequence[Connection]) -> None:
-        self.waiting = iter(range(pacts))
+    def __init__(self, jobs: Sequence[PactJob], workers: Sequence[Connection]) -> None:
+        self.jobs = jobs
+        self.waiting = iter(range(len(jobs)))
         self.busy: dict[Connection, int] = {}
-        self.answers: dict[int, Answer | None] = {}  # None: the worker stopped before answering
+        self.results: dict[int, PactResult] = {}
         for worker in workers:
             self.hand_over(worker)
 
@@ -149,31 +146,38 @@ class Dispatch:
         if index is not None:
             self.busy[worker] = index
 
-    def result(self, index: int) -> Answer | None:
-        """Wait until the pact at `index` is done; its worker's answer (None: its worker stopped first)."""
-        while index not in self.answers and self.busy:
+    def result(self, index: int) -> PactResult:
+        """Wait until the pact at `index` is done; its result (a failure when its worker stopped first)."""
+        while index not in self.results and self.busy:
             for worker in wait(list(self.busy)):
-                done = self.busy.pop(worker)  # type: ignore[arg-type]
+                assert isinstance(worker, Connection)  # wait answers what it was given
+                done = self.busy.pop(worker)
                 try:
-                    self.answers[done] = worker.recv()  # type: ignore[union-attr]
+                    self.results[done] = worker.recv()
                 except EOFError:
-                    self.answers[done] = None
+                    self.results[done] = self.stopped(done)
                     continue
-                self.hand_over(worker)  # type: ignore[arg-type]
-        return self.answers.get(index)
+                self.hand_over(worker)
+        return self.results.get(index) or self.stopped(index)
+
+    def stopped(self, index: int) -> PactResult:
+        """The result of a pact whose worker stopped before it answered."""
+        return self.jobs[index].result(Outcome(interactions=(), errors=(STOPPED,)))
 
 
-def verify_in_parallel(jobs: Sequence[PactJob], workers: int, settings: Settings, *, publish: bool = False) -> int:
+def verify_in_workers(
+    jobs: Sequence[PactJob], workers: int, settings: Settings, *, publish: bool
+) -> tuple[PactResult, ...]:
     """Verify the pacts in worker processes; print each pact's output as a group, in order, as soon as
-    it is done; answer the exit code."""
-    answers: list[Answer | None] = []
+    it is done, then the closing line; answer every pact's result."""
+    results: list[PactResult] = []
     with tempfile.TemporaryDirectory(prefix="pact-verify-") as name:
         folder = Path(name)
         workers_started = start_workers(jobs, workers, settings, publish, folder)
         try:
-            dispatch = Dispatch(len(jobs), list(workers_started))
+            dispatch = Dispatch(jobs, list(workers_started))
             for index, job in enumerate(jobs):
-                answers.append(dispatch.result(index))
+                results.append(dispatch.result(index))
                 written = folder / f"{index}.out"
                 output = written.read_text(encoding="utf-8", errors="replace") if written.exists() else ""
                 print("\n" + safe_line(f"===== {job.label} ====="))
@@ -187,19 +191,5 @@ def verify_in_parallel(jobs: Sequence[PactJob], workers: int, settings: Settings
         finally:
             for process in workers_started.values():
                 process.join()
-    print("\n" + closing_line(jobs, answers, workers, publish))
-    return max((1 if answer is None else answer.code) for answer in answers)
-
-
-def closing_line(jobs: Sequence[PactJob], answers: Sequence[Answer | None], workers: int, publish: bool) -> str:
-    """The verdict over all pacts, from what the workers answered: "published" only when every pact's results were."""
-    passed = sum(answer.passed for answer in answers if answer)
-    failed = sum(answer.failed for answer in answers if answer)
-    counts = f"{passed} passed, {failed} failed in {len(jobs)} pacts ({workers} workers)"
-    stopped = "its worker process stopped before the pact was verified"
-    broken = [f"{job.label}: {answer.reason if answer else stopped}" for job, answer in zip(jobs, answers) if not answer or answer.code]
-    if broken:
-        more = f" (and {len(broken) - 1} more failed pacts)" if len(broken) > 1 else ""
-        return safe_line(f"verification FAILED ({counts}): {broken[0]}{more}")
-    published = publish and all(answer and answer.published for answer in answers)
-    return safe_line(f"verification passed: {counts}{'; results published' if published else ''}")
+    print("\n" + closing_line(results, workers, publish))
+    return tuple(results)

@@ -60,7 +60,11 @@ def _name(document: dict[str, Any], side: str) -> str:
 
 def _check_http(number: int, interaction: dict[str, Any]) -> None:
     request, response = interaction.get("request"), interaction.get("response")
-    if not isinstance(request, dict) or not isinstance(request.get("method"), str) or not isinstance(request.get("path"), str):
+    if (
+        not isinstance(request, dict)
+        or not isinstance(request.get("method"), str)
+        or not isinstance(request.get("path"), str)
+    ):
         raise NotAPact(f"interaction {number} has no request with a method and a path")
     status = response.get("status") if isinstance(response, dict) else None
     if not isinstance(status, int) or isinstance(status, bool):
@@ -71,7 +75,9 @@ def _check_states(number: int, interaction: dict[str, Any]) -> None:
     states = interaction.get("providerStates", [])
     if "providerState" in interaction and not isinstance(interaction["providerState"], str | None):
         raise NotAPact(f"interaction {number} has a provider state that is not text")
-    if not isinstance(states, list) or not all(isinstance(state, dict) and isinstance(state.get("name"), str) for state in states):
+    if not isinstance(states, list) or not all(
+        isinstance(state, dict) and isinstance(state.get("name"), str) for state in states
+    ):
         raise NotAPact(f"interaction {number} has provider states that are not a list of named states")
     if not all(isinstance(state.get("params", {}), dict) for state in states):
         raise NotAPact(f"interaction {number} has provider state params that are not an object")

@@ -1,51 +1,11 @@
-"""What a verification found, as records, and the summary printed from them."""
+"""The summary printed from what a verification found: per run, and the closing line over several pacts."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from attrs import frozen
-
-from pipeline.verifier_output import safe_line
-
-NOT_SUPPORTED = "not supported: message interaction (this provider publishes no messages)"
-
-
-@frozen
-class Interaction:
-    """The verdict on one interaction of one pact."""
-
-    consumer: str
-    description: str
-    states: tuple[str, ...]
-    passed: bool
-    pending: bool
-    mismatch: str = ""
-
-
-@frozen
-class Outcome:
-    """What one verification run found."""
-
-    interactions: tuple[Interaction, ...]
-    errors: tuple[str, ...] = ()
-    refused_states: tuple[dict[str, Any], ...] = ()
-    publish_errors: tuple[str, ...] = ()
-    published: bool = False
-
-    @property
-    def failed(self) -> list[Interaction]:
-        """Failed interactions that count: a pending pact's failures do not fail the build."""
-        return [item for item in self.interactions if not item.passed and not item.pending]
-
-    @property
-    def ok(self) -> bool:
-        """Whether the run passed: nothing failed, nothing broke, every result that was due got published."""
-        return not (self.failed or self.errors or self.publish_errors) and bool(self.interactions)
-
-    @property
-    def passed_count(self) -> int:
-        return sum(item.passed for item in self.interactions)
+from pipeline.verification.outcome import Outcome, PactResult
+from pipeline.verification.output import safe_line
 
 
 def report(outcome: Outcome) -> str:
@@ -85,3 +45,16 @@ def reason(outcome: Outcome) -> str:
     if not outcome.interactions:
         return "no interactions were verified: the pacts were empty or not pact documents"
     return f"{len(outcome.failed)} interaction(s) failed"
+
+
+def closing_line(pacts: Sequence[PactResult], workers: int, publish: bool) -> str:
+    """The verdict over all pacts from their outcomes: "published" only when every pact's results were."""
+    passed = sum(pact.outcome.passed_count for pact in pacts)
+    failed = sum(len(pact.outcome.interactions) for pact in pacts) - passed
+    counts = f"{passed} passed, {failed} failed in {len(pacts)} pacts ({workers} workers)"
+    broken = [f"{pact.label}: {reason(pact.outcome)}" for pact in pacts if pact.exit_code]
+    if broken:
+        more = f" (and {len(broken) - 1} more failed pacts)" if len(broken) > 1 else ""
+        return safe_line(f"verification FAILED ({counts}): {broken[0]}{more}")
+    published = publish and all(pact.outcome.published for pact in pacts)
+    return safe_line(f"verification passed: {counts}{'; results published' if published else ''}")
