@@ -17,6 +17,7 @@ from attrs import evolve, frozen
 from pipeline.pact_documents import interactions_of
 from pipeline.server import LOOPBACK, free_port, running_server
 from pipeline.settings import Settings, SettingsError
+from pipeline.trust import system_trust_read_once
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
@@ -308,6 +309,7 @@ def verify_in_workers(settings: Settings, jobs: int, publish: bool) -> int | Non
     return verify_in_parallel(pact_jobs, workers, settings, publish=publish) if workers > 1 else None
 
 
+@system_trust_read_once()  # for this process and its workers
 def main(argv: Sequence[str] | None = None) -> int:
     """Verify, print the result, and answer the exit code."""
     args = parse_args(argv)
