@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import re
 import ssl
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -11,23 +8,33 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.DOTALL)
+BEGIN, END = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
 USER_TRUST = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
-def fingerprints(pem: bytes) -> frozenset[bytes]:
-    """The SHA-256 fingerprints of the certificates in a PEM text."""
-    return frozenset(hashlib.sha256(base64.b64decode(block)).digest() for block in PEM_CERTIFICATE.findall(pem))
+def certificates(pem: bytes) -> frozenset[bytes]:
+    """The certificates in a PEM text, each as its DER bytes in base64 with no line breaks."""
+    return frozenset(b"".join(part.partition(END)[0].split()) for part in pem.split(BEGIN)[1:])
+
+
+def distinct_files(folder: str) -> list[str]:
+    """The files of a folder, each once however many links name it."""
+    files = {}
+    for entry in os.scandir(folder):
+        if entry.is_file():
+            found = entry.stat()
+            files[found.st_dev, found.st_ino] = entry.path
+    return list(files.values())
 
 
 @cache
 def bundle_holds_the_folder(bundle: str, folder: str) -> bool:
-    """Whether a bundle file holds exactly the certificates of the files in a folder."""
-    in_folder: set[bytes] = set()
-    for path in {os.path.realpath(entry.path) for entry in os.scandir(folder)}:
-        if os.path.isfile(path):
-            in_folder |= fingerprints(Path(path).read_bytes())
-    return bool(in_folder) and fingerprints(Path(bundle).read_bytes()) == in_folder
+    """Whether a bundle file holds exactly the certificates of the files in a folder (no, when one cannot be read)."""
+    try:
+        in_folder = frozenset().union(*(certificates(Path(path).read_bytes()) for path in distinct_files(folder)))
+        return bool(in_folder) and certificates(Path(bundle).read_bytes()) == in_folder
+    except OSError:
+        return False
 
 
 def existing(paths: tuple[str | None, ...], check: Callable[[str], bool]) -> str | None:

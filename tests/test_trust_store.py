@@ -134,6 +134,7 @@ def system(tmp_path: Path) -> ssl.DefaultVerifyPaths:
     (folder / "second.pem").write_bytes(pem(second))
     (folder / "a1b2c3d4.0").symlink_to("first.pem")  # the hash links c_rehash makes
     (folder / "README").write_text("not a certificate\n")
+    (folder / "gone.pem").symlink_to("removed.pem")  # a dangling link, as a removed certificate leaves
     (tmp_path / "bundle.pem").write_bytes(pem(second, first))
     return ssl.DefaultVerifyPaths(str(tmp_path / "bundle.pem"), str(folder), "SSL_CERT_FILE", str(tmp_path / "none.pem"), "SSL_CERT_DIR", str(folder))
 
