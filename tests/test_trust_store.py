@@ -1,5 +1,6 @@
-"""The verifier loads its trust once per request: it reads the system's bundle instead of its folder,
-with the same certificates trusted, and a user's own SSL_CERT_FILE or SSL_CERT_DIR is left alone."""
+"""The verifier loads its trust store for every request it sends: a verification has it read the system's
+bundle in place of the certificate folder, with the same certificates trusted, and leaves a user's own
+SSL_CERT_FILE or SSL_CERT_DIR alone."""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ from pipeline.verify import main
 from pipeline_runs import ROOT, environment
 
 PACT = ROOT / "pacts" / "pactflow-example-consumer-pactflow-example-provider-python.json"
+Issuer = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
 
 
-def certificate(name: str, issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def certificate(name: str, issuer: Issuer | None = None) -> Issuer:
     """A CA certificate (no issuer) or a server certificate for 127.0.0.1 issued by `issuer`."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
@@ -57,7 +59,7 @@ def pem(*certificates: x509.Certificate) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def test_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def test_ca() -> Issuer:
     return certificate("private test CA")
 
 
@@ -70,11 +72,12 @@ def no_user_trust(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def no_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verifier in this process sends no usage statistics."""
     monkeypatch.setenv("PACT_DO_NOT_TRACK", "true")
 
 
 @pytest.fixture
-def https_pact(tmp_path: Path, test_ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey]) -> Iterator[str]:
+def https_pact(tmp_path: Path, test_ca: Issuer) -> Iterator[str]:
     """The URL of a pact served over HTTPS on loopback, with a certificate from the private test CA."""
     server_cert, server_key = certificate("127.0.0.1", test_ca)
     (tmp_path / "site").mkdir()
@@ -110,7 +113,7 @@ def test_a_pact_from_a_private_ca_is_refused_by_default(
 
 def test_a_pact_from_a_private_ca_passes_with_ssl_cert_file_naming_it(
     https_pact: str,
-    test_ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
+    test_ca: Issuer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
