@@ -1,5 +1,5 @@
 # Thin targets over the Python entry points and the `pact` CLI; decisions live in Python.
-# Every target installs what it needs into .venv on first use.
+# Every target installs what it needs into .venv on first use: exactly what uv.lock names.
 # Values (PACT_URL, JOBS, GIT_COMMIT, ...) are never written into a recipe: make exports the variables
 # given on its command line, and Python reads them from the environment. The next line keeps each such
 # value as written: make would otherwise expand `$` in it (`$(shell ...)` included) before exporting it.
@@ -10,25 +10,37 @@ ROOT   := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 VENV   := $(ROOT).venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# uv, pinned, from PyPI into a folder of the project's own; nothing outside the project changes.
+UV_VERSION := 0.13.9
+TOOLS  := $(ROOT).tools
+UV     := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
 PIPELINE := $(BIN)/python -m pipeline
 
-.PHONY: help install test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy \
+.PHONY: help install lock test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy \
         record_deployment publish_provider_contract create_or_update_travis_webhook test_travis_webhook \
         create_travis_token_secret create_or_update_github_webhook test_github_webhook create_github_token_secret bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-34s %s\n", $$1, $$2}'
 
-$(STAMP): $(ROOT)pyproject.toml $(ROOT)setup.cfg
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '$(ROOT).[test]'
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): $(ROOT)pyproject.toml $(ROOT)setup.cfg $(ROOT)uv.lock | $(UV)
+	@$(UV) lock --check --offline --quiet --project $(ROOT) 2>/dev/null || { echo "uv.lock is out of date with pyproject.toml: run make lock"; exit 1; }
+	$(UV) sync --frozen --extra test --quiet --project $(ROOT) --python $(PYTHON)
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the project with its test tools
+install: $(STAMP) ## Create .venv with exactly what uv.lock names: the project and its test tools
+
+lock: $(UV) ## Update uv.lock to pyproject.toml (UPGRADE=1: to the newest versions its ranges allow)
+	$(UV) lock --project $(ROOT) $(if $(UPGRADE),--upgrade)
 
 PYTEST := $(BIN)/python -m pytest -n auto --dist worksteal
 
@@ -95,5 +107,5 @@ create_github_token_secret: $(STAMP) ## Store GITHUB_TOKEN as the broker secret 
 bench: $(STAMP) ## Benchmarks against their baselines (not a test); writes benchmarks/RESULTS.md
 	cd $(ROOT) && $(BIN)/python benchmarks/run.py
 
-clean: ## Remove .venv and caches
-	cd $(ROOT) && rm -rf .venv .pytest_cache .hypothesis *.egg-info
+clean: ## Remove .venv, the tools folder and caches
+	cd $(ROOT) && rm -rf .venv .tools .pytest_cache .hypothesis *.egg-info

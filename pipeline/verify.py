@@ -12,6 +12,7 @@ from pipeline.verification.output import safe_line
 from pipeline.verification.pacts import VerificationError, choose
 from pipeline.verification.plan import verify
 from pipeline.verification.sources import BadPactSource
+from pipeline.verification.trust import system_trust_read_once
 
 
 def at_least_one(text: str) -> int:
@@ -46,6 +47,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@system_trust_read_once()  # for this process and its workers
 def main(argv: Sequence[str] | None = None) -> int:
     """Verify, print the result, and answer the exit code."""
     args = parse_args(argv)

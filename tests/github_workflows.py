@@ -4,6 +4,7 @@ would give them. Any expression form this module does not know is an error, neve
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -17,7 +18,9 @@ from pipeline_runs import ROOT, make
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
-TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<operator>\|\||&&|==|!=)|(?P<path>[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*))")
+TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<operator>\|\||&&|==|!=)|(?P<path>[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)|(?P<punctuation>[(),]))"
+)
 GITHUB_FIELDS = {"event", "event_name", "sha", "ref", "ref_name", "head_ref", "repository", "workflow"}
 MAKE_STEP = re.compile(r"make (?P<target>[a-z_]+)")
 Value = str | bool | None
@@ -115,11 +118,26 @@ class Evaluator:
         if (string := self._take("string")) is not None:
             return string[1:-1].replace("''", "'")
         if (path := self._take("path")) is not None:
-            return self._lookup(path)
+            return self._hash_files() if path == "hashFiles" and self._take("punctuation", "(") else self._lookup(path)
         raise UnknownExpression(f"expected a value, found {self.tokens[0][1] if self.tokens else 'the end'!r}")
+
+    def _hash_files(self) -> str:
+        """hashFiles('a', 'b'): GitHub's SHA-256 over the SHA-256 of each file named, in the repository."""
+        names = [as_text(self._operand())]
+        while self._take("punctuation", ","):
+            names.append(as_text(self._operand()))
+        if self._take("punctuation", ")") is None:
+            raise UnknownExpression("hashFiles( is not closed")
+        files = sorted(path for name in names for path in ROOT.glob(name) if path.is_file())
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        return digest.hexdigest() if files else ""
 
     def _lookup(self, path: str) -> Value:
         context, _, rest = path.partition(".")
+        if path == "runner.os":
+            return "Linux"
         if context == "secrets" and rest:
             return self.run.secrets.get(rest)
         if context == "vars" and rest:

@@ -3,6 +3,7 @@ an event to a build: their expressions evaluated, their make targets run against
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from broker_double import BrokerDouble
 from github_workflows import WORKFLOWS, Evaluator, Run, Step, UnknownExpression, load, plan, run_steps
 from pipeline.settings import Settings
-from pipeline_runs import PROVIDER, TOKEN, environment, output, project_pact
+from pipeline_runs import PROVIDER, ROOT, TOKEN, environment, output, project_pact
 
 BUILD = "build.yml"
 WEBHOOK = "contract_requiring_verification_published.yml"
@@ -107,7 +108,15 @@ def test_safe_by_construction(name: str) -> None:
 def test_pinned_actions_are_current_majors() -> None:
     text = "".join(path.read_text() for path in workflow_files())
     versions = set(re.findall(r"uses: (actions/[\w-]+)@[0-9a-f]{40} # v(\d+)", text))
-    assert versions == {("actions/checkout", "7"), ("actions/setup-python", "7")}  # node24 releases
+    assert versions == {("actions/checkout", "7"), ("actions/setup-python", "7"), ("actions/cache", "5")}  # node24 releases
+
+
+@pytest.mark.parametrize("name", [BUILD, WEBHOOK])
+def test_each_job_caches_uvs_downloads_keyed_on_the_lock(name: str) -> None:
+    lock = hashlib.sha256(hashlib.sha256((ROOT / "uv.lock").read_bytes()).digest()).hexdigest()
+    run = Run("workflow_dispatch", {"inputs": {"pact_url": "https://broker.example/pact"}}, "refs/heads/main", MAIN_SHA)
+    caches = [step.inputs for step in plan(name, run) if step.uses and step.uses.startswith("actions/cache@")]
+    assert caches and all(cache == {"path": "~/.cache/uv", "key": f"uv-Linux-{lock}", "restore-keys": "uv-Linux-"} for cache in caches)
 
 
 # -- the expression evaluator can only pass what it understands ---------------------------------
