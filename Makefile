@@ -20,7 +20,7 @@ export UV_PYTHON_DOWNLOADS := never
 .DEFAULT_GOAL := help
 PIPELINE := $(BIN)/python -m pipeline
 
-.PHONY: help install lock test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy \
+.PHONY: help install lock check test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy \
         record_deployment publish_provider_contract create_or_update_travis_webhook test_travis_webhook \
         create_travis_token_secret create_or_update_github_webhook test_github_webhook create_github_token_secret bench clean
 
@@ -41,6 +41,9 @@ install: $(STAMP) ## Create .venv with exactly what uv.lock names: the project a
 
 lock: $(UV) ## Update uv.lock to pyproject.toml (UPGRADE=1: to the newest versions its ranges allow)
 	$(UV) lock --project $(ROOT) $(if $(UPGRADE),--upgrade)
+
+check: $(STAMP) ## Lint, check the formatting and the types (ruff and mypy, configured in pyproject.toml)
+	cd $(ROOT) && $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 PYTEST := $(BIN)/python -m pytest -n auto --dist worksteal
 

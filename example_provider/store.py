@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from attrs import define, field, frozen
+from attrs import Attribute, define, field, frozen
 
 
-def _non_empty_string(instance: object, attribute: object, value: object) -> None:
+def _non_empty_string(instance: Product, attribute: Attribute[str], value: object) -> None:
     """Refuse anything that is not a non-empty string."""
-    name = getattr(attribute, "name", "value")
+    name = attribute.name
     if not isinstance(value, str):
         raise InvalidProduct(f"{name} must be a string, got {type(value).__name__}")
     if not value.strip():

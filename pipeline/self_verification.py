@@ -14,6 +14,7 @@ from attrs import define, field, frozen
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.result import Err
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -123,7 +124,12 @@ def _load(contract: Path) -> tuple[Any, list[Any]]:
     """The document as schemathesis reads it (its own defaults, not a schemathesis.toml), and its operations."""
     try:
         schema = schemathesis.openapi.from_path(contract, config=SchemathesisConfig())
-        return schema, [result.ok() for result in schema.get_all_operations()]
+        operations = []
+        for result in schema.get_all_operations():
+            if isinstance(result, Err):
+                raise result.err()
+            operations.append(result.ok())
+        return schema, operations
     except Exception as error:
         reason = (str(error).strip().splitlines() or [""])[0]
         raise SelfVerificationError(f"{contract.name} cannot be tested: {type(error).__name__}: {reason}") from None

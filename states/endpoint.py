@@ -80,6 +80,7 @@ async def change_state(request: Request) -> JSONResponse:
     the known patterns.
     """
     machine: ProviderStates = request.app.state.provider_states
+    refusal: dict[str, object]
     try:
         _refuse_browsers(request)
         state, action, params = _parse(await request.body())

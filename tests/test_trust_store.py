@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from pipeline import trust
+from pipeline.verification import trust
 from pipeline.verification.trust import system_bundle, system_trust_read_once
 from pipeline.verify import main
 from pipeline_runs import ROOT, environment
@@ -103,12 +103,12 @@ def verify_url(url: str, capfd: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 def test_a_pact_from_a_private_ca_is_refused_by_default(
-    https_pact: str, no_user_trust: None, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    https_pact: str, no_user_trust: None, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    code, out = verify_url(https_pact, capfd)
-    assert code == 1
-    assert f"Failed to load pact '{https_pact}'" in out
-    assert "invalid peer certificate: UnknownIssuer" in caplog.text
+    code = main(["--pact-url", https_pact])
+    err = capfd.readouterr().err
+    assert code == 2
+    assert f"could not fetch the pact {https_pact}: ConnectError" in err
 
 
 def test_a_pact_from_a_private_ca_passes_with_ssl_cert_file_naming_it(
