@@ -13,14 +13,15 @@ PENDING = "pending pact: this failure does not fail the build"
 
 
 def representable(text: str) -> str:
-    """Outside text as XML 1.0 can hold it: line by line, control characters escaped as `\\xNN`."""
+    """Outside text as the body of an element, which XML 1.0 can hold: line by line, control characters
+    escaped as `\\xNN`. An attribute takes `printable` text: one line."""
     return "\n".join(printable(line) for line in text.splitlines())
 
 
 def case_name(item: Interaction) -> str:
     """An interaction by its description and provider states, as the summary names it."""
     given = f" given {', '.join(item.states)}" if item.states else ""
-    return representable(f"{item.description}{given}")
+    return printable(f"{item.description}{given}")
 
 
 def _verdict(case: ET.Element, item: Interaction) -> str | None:
@@ -29,25 +30,25 @@ def _verdict(case: ET.Element, item: Interaction) -> str | None:
         return None
     kind = "skipped" if item.pending else ("error" if item.did_not_run else "failure")
     message = f"{PENDING}: {item.mismatch}" if item.pending else item.mismatch
-    mark = ET.SubElement(case, kind, message=representable(message))
+    mark = ET.SubElement(case, kind, message=printable(message))
     mark.text = representable(item.details or item.mismatch)
     return kind
 
 
 def _error_case(suite: ET.Element, classname: str, name: str, message: str) -> None:
     case = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0.000")
-    ET.SubElement(case, "error", message=representable(message)).text = representable(message)
+    ET.SubElement(case, "error", message=printable(message)).text = representable(message)
 
 
 def testsuite(pact: PactResult) -> ET.Element:
     """One pact's testsuite: its interactions, then what could not run (a pact not fetched, publishing)."""
     outcome = pact.outcome
-    suite = ET.Element("testsuite", name=representable(pact.label))
+    suite = ET.Element("testsuite", name=printable(pact.label))
     properties = ET.SubElement(suite, "properties")
     for name, value in (("consumer", pact.consumer), ("provider", pact.provider), ("source", pact.source),
                         ("pending", str(pact.pending).lower())):  # fmt: skip
-        ET.SubElement(properties, "property", name=name, value=representable(value))
-    classname = representable(pact.consumer or pact.label)
+        ET.SubElement(properties, "property", name=name, value=printable(value))
+    classname = printable(pact.consumer or pact.label)
     counts = {"failure": 0, "error": 0, "skipped": 0}
     timed = sum(item.seconds or 0.0 for item in outcome.interactions)
     untimed = [item for item in outcome.interactions if item.seconds is None]
