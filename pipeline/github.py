@@ -8,7 +8,9 @@ from pipeline.redact import printable
 from pipeline.settings import Settings
 
 HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")  # ASCII punctuation: CommonMark lets a backslash escape each
+# What Markdown could read as markup, a table's cell break or the start of an automatic link (`https:`, `@`,
+# `www.`): HTML characters become entities, the others get the backslash CommonMark lets any punctuation take.
+MARKUP = re.compile(r"[\\`*_\[\](){}|~!#:@<>&]|(?<=www)\.", re.IGNORECASE)
 
 
 def command_data(text: str) -> str:
@@ -29,7 +31,7 @@ def annotation(level: str, title: str, message: str) -> str:
 def markdown(text: object) -> str:
     """Outside text as literal Markdown on one line (a table cell included): no HTML, link, code or cell break."""
     line = printable(text)
-    return PUNCTUATION.sub(lambda found: HTML.get(found[0], "\\" + found[0]), line)
+    return MARKUP.sub(lambda found: HTML.get(found[0], "\\" + found[0]), line)
 
 
 def on_actions(settings: Settings) -> bool:
@@ -41,7 +43,7 @@ def append_summary(settings: Settings, text: str) -> None:
     """Append Markdown to the job summary; nothing outside GitHub Actions."""
     if on_actions(settings) and settings.step_summary is not None:
         with settings.step_summary.open("a", encoding="utf-8") as summary:
-            summary.write(text.rstrip("\n") + "\n")
+            summary.write(text if text.endswith("\n") else text + "\n")
 
 
 def summary_line(settings: Settings, text: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 
+from pipeline.github import markdown
 from pipeline.verify import main
 from pipeline_runs import environment
 from test_verify import PACTS, interaction, pact, write
@@ -66,7 +67,7 @@ def test_a_failure_a_refused_state_and_github_actions(tmp_path: Path) -> None:
     annotations = [line for line in lines if line.lstrip().startswith("::")]  # what GitHub reads as commands
     assert len(annotations) == 2 and all(line.startswith("::error title=web\\x0a%3A%3Aerror%3A%3Aforged%3A ") for line in annotations)
     table = summary.read_text()
-    assert "| web\\\\x0a\\:\\:error\\:\\:forged | web\\.json | 1 | 2 |" in table
+    assert "| web\\\\x0a\\:\\:error\\:\\:forged | web.json | 1 | 2 |" in table
     assert "\n::" not in table and "<" not in table
 
 
@@ -87,3 +88,8 @@ def test_a_run_that_cannot_start_leaves_no_stale_report(tmp_path: Path, capfd: p
     assert counts(suite) == (1, 0, 1, 0)
     assert "pact file not found" in next(iter(suite)).result[0].message
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_name_in_the_job_summary_stays_text() -> None:
+    cell = markdown("a|b\n`<img src=x>` [x](https://e.example) www.e.example")
+    assert cell == r"a\|b\\x0a\`&lt;img src=x&gt;\` \[x\]\(https\://e.example\) www\.e.example"

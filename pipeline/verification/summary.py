@@ -27,7 +27,7 @@ def job_summary(pacts: Sequence[PactResult]) -> str:
         problems += [f"- {markdown(pact.label)}: publishing failed: {markdown(e)}" for e in outcome.publish_errors]
     if problems:
         lines += ["", "### Failed", "", *problems]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n"  # a blank line ends the table: the build steps' lines follow
 
 
 def annotations(pacts: Sequence[PactResult]) -> list[str]:
