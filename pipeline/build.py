@@ -92,14 +92,16 @@ def can_i_deploy(settings: Settings) -> None:
 
 def deploy_app(settings: Settings) -> None:
     """Where a real pipeline deploys the service; this example says what it would do."""
-    step(settings, "deploy", f"would deploy {settings.provider_name} {settings.provider_version} to {settings.environment}")
+    version = f"{settings.provider_name} {settings.provider_version}"
+    step(settings, "deploy", f"would deploy {version} to {settings.environment}")
 
 
 def record_deployment(settings: Settings) -> None:
     """Record in the broker that this version now runs in the environment."""
     require_version("record-deployment", settings)
     pact_cli.record_deployment(settings)
-    step(settings, "record-deployment", f"recorded {settings.provider_name} {settings.provider_version} in {settings.environment}")
+    version = f"{settings.provider_name} {settings.provider_version}"
+    step(settings, "record-deployment", f"recorded {version} in {settings.environment}")
 
 
 def release(settings: Settings) -> None:

@@ -56,6 +56,7 @@ def interactions(
         states = tuple(item.get("providerStates") or ())
         message = item.get("description") in messages
         mismatch = item.get("mismatch")
+        details = "\n".join([mismatch_details(mismatch), *_refusals(states, refused)])
         found.append(
             Interaction(
                 consumer=item.get("consumer", ""),
@@ -64,7 +65,7 @@ def interactions(
                 passed=item.get("result") == "OK" and not message,
                 pending=pending or bool(item.get("pending")),
                 mismatch=NOT_SUPPORTED if message else describe_mismatch(mismatch),
-                details=NOT_SUPPORTED if message else "\n".join([mismatch_details(mismatch), *_refusals(states, refused)]),
+                details=NOT_SUPPORTED if message else details,
                 did_not_run=isinstance(mismatch, dict) and mismatch.get("type") == "error",
                 seconds=seconds(item.get("duration")),
             )

@@ -77,7 +77,9 @@ def execute(verifier: Verifier, timeout: float) -> bool:
     return not worker.is_alive()
 
 
-def run_one(app: Starlette, base_url: str, settings: Settings, pact: ToVerify, publish: bool, timeout: float) -> Outcome:
+def run_one(
+    app: Starlette, base_url: str, settings: Settings, pact: ToVerify, publish: bool, timeout: float
+) -> Outcome:
     """Replay one pact against the app served at `base_url`, and answer what the verifier found."""
     source, pending = pact
     verifier = Verifier(settings.provider_name, host=LOOPBACK).add_transport(url=base_url)
