@@ -19,7 +19,8 @@ from pipeline.verification.pacts import (
     VerificationError,
     checked_sources,
 )
-from pipeline.verification.run import verify_here
+from pipeline.verification.report import report
+from pipeline.verification.run import announce, run
 from pipeline.verification.sources import BadPactSource, PactSource, read_pact_source
 
 if TYPE_CHECKING:  # the broker's HTTP client loads only for a broker run
@@ -65,13 +66,15 @@ def in_this_process(settings: Settings, jobs: Sequence[PactJob], sources: Sequen
     for job in jobs:
         for notice in job.notices:
             print(safe_line(f"  {job.label}: {notice}"))
-    outcomes = iter(verify_here(settings, readable, publish=publish))
+    announce(settings, readable)
+    outcomes = iter(run(settings, readable, publish=publish))
     results = []
     for job, source in zip(jobs, sources):
         if isinstance(source, PactSource):
             results.append(job.result(next(outcomes), consumer=source.consumer, provider=source.provider))
         else:
             results.append(job.result(Outcome(interactions=(), errors=(source,)), refused=True))
+    print(report(Outcome.combined([result.outcome for result in results])), flush=True)
     return Verification(pacts=tuple(results))
 
 

@@ -131,13 +131,17 @@ def run(settings: Settings, pacts: Sequence[ToVerify], *, publish: bool = False)
     return outcomes
 
 
-def verify_here(settings: Settings, pacts: Sequence[ToVerify], *, publish: bool) -> list[Outcome]:
-    """Verify in this process and print one summary over the pacts; a pact for another provider is
-    verified, and said so."""
+def announce(settings: Settings, pacts: Sequence[ToVerify]) -> None:
+    """Say which pacts are for another provider: they are verified all the same."""
     for source, _ in pacts:
         if source.provider != settings.provider_name:
             other = f"the provider {source.provider!r}, not {settings.provider_name!r}"
             print(safe_line(f"verify: the pact {source.label} is for {other}; verifying it anyway"), flush=True)
+
+
+def verify_here(settings: Settings, pacts: Sequence[ToVerify], *, publish: bool) -> list[Outcome]:
+    """Verify in this process and print one summary over the pacts."""
+    announce(settings, pacts)
     outcomes = run(settings, pacts, publish=publish)
     print(report(Outcome.combined(outcomes)), flush=True)
     return outcomes
