@@ -46,7 +46,8 @@ def run_verification(settings: Settings) -> None:
         for line in process.stdout:
             line = mask_urls(settings.scrub(line))
             print(line, end="", flush=True)
-            last = line.strip() or last
+            if not line.startswith("::"):  # a GitHub annotation follows the verdict
+                last = line.strip() or last
     if process.returncode != 0:
         raise StepFailed(f"verification failed ({last})")
 
