@@ -16,7 +16,7 @@ from junitparser import JUnitXml
 from broker_double import BrokerDouble
 from github_workflows import WORKFLOWS, Evaluator, Run, Step, UnknownExpression, load, plan, run_steps, uploaded
 from pipeline.settings import Settings
-from pipeline_runs import PROVIDER, TOKEN, consumer_pact, environment, failed_line, output, project_pact
+from pipeline_runs import PROVIDER, TOKEN, consumer_pact, environment, failure, output, project_pact
 
 BUILD = "build.yml"
 WEBHOOK = "contract_requiring_verification_published.yml"
@@ -226,7 +226,7 @@ def test_a_failed_build_still_uploads_its_report(broker: BrokerDouble, tmp_path:
     steps = plan(name, run)
     ((_, done),) = run_steps(steps, run, tmp_path, environment())
     assert done.returncode != 0
-    assert failed_line(output(done), "ci").endswith(": 1 interaction(s) failed)")  # the verdict, not an annotation
+    assert failure(done).endswith(": 1 interaction(s) failed)")  # the verdict, not the annotation after it
     (upload,) = [step for step in steps if step.uses and step.uses.startswith("actions/upload-artifact@")]
     assert upload.after_failure and upload.inputs["retention-days"] == "7"
     assert uploaded(upload, tmp_path) == ["reports/pact-verification.xml"]
