@@ -35,9 +35,9 @@ def mismatch_details(mismatch: dict[str, Any] | None) -> str:
 
 def seconds(duration: object) -> float | None:
     """The verifier's duration of an interaction (such as `156ms` or `1s 20ms`) in seconds; None when unreadable."""
-    found = list(DURATION.finditer(duration)) if isinstance(duration, str) else []
-    if not found or DURATION.sub("", duration).strip():  # type: ignore[arg-type]
+    if not isinstance(duration, str) or not duration.strip() or DURATION.sub("", duration).strip():
         return None
+    found = DURATION.finditer(duration)
     return sum(float(part["amount"]) * UNITS[part["unit"]] for part in found)
 
 
