@@ -11,6 +11,7 @@ from attrs import frozen
 from pipeline import build, webhooks
 from pipeline.console import say
 from pipeline.errors import BrokerStepFailed, StepFailed
+from pipeline.github import summary_line
 from pipeline.settings import Settings, SettingsError
 from pipeline.webhooks import GITHUB, TRAVIS
 
@@ -59,10 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description="The provider's CI steps.")
     parser.add_argument("step", choices=sorted(STEPS))
     step = parser.parse_args(argv).step
+    settings: Settings | None = None
     try:
-        run_step(step, Settings.from_env())
+        settings = Settings.from_env()
+        run_step(step, settings)
     except (StepFailed, BrokerStepFailed, SettingsError) as error:
         print(f"[{step}] FAILED: {error}", file=sys.stderr, flush=True)
+        if settings is not None:
+            summary_line(settings, f"{step} FAILED: {error}")
         return 1
     except KeyboardInterrupt:
         print(f"[{step}] interrupted", file=sys.stderr)

@@ -8,14 +8,22 @@ from typing import TYPE_CHECKING
 from pipeline import pact_cli
 from pipeline.console import say
 from pipeline.errors import BrokerStepFailed, StepFailed
-from pipeline.verification.sources import on_the_broker
+from pipeline.github import summary_line
 from pipeline.redact import mask_urls, printable
 from pipeline.settings import Settings
+from pipeline.verification.junit import discard
+from pipeline.verification.sources import on_the_broker
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
 NO_BROKER = "no broker is configured (PACT_BROKER_BASE_URL is not set)"
+
+
+def step(settings: Settings, name: str, message: str) -> None:
+    """One line of a later build step: in the log, and on GitHub Actions in the job summary."""
+    say(name, message)
+    summary_line(settings, f"{name}: {message}")
 
 
 def require_version(step: str, settings: Settings) -> None:
@@ -38,7 +46,8 @@ def run_verification(settings: Settings) -> None:
         for line in process.stdout:
             line = mask_urls(settings.scrub(line))
             print(line, end="", flush=True)
-            last = line.strip() or last
+            if not line.startswith("::"):  # a GitHub annotation follows the verdict
+                last = line.strip() or last
     if process.returncode != 0:
         raise StepFailed(f"verification failed ({last})")
 
@@ -70,28 +79,30 @@ def ask_can_i_deploy(settings: Settings) -> None:
     message = f"{settings.provider_name} {settings.provider_version} to {settings.environment}: {verdict}. {reason}"
     if deployable is not True:
         raise StepFailed(f"can-i-deploy: {printable(message)}")
-    say("can-i-deploy", printable(message))
+    step(settings, "can-i-deploy", printable(message))
 
 
 def can_i_deploy(settings: Settings) -> None:
     """Ask can-i-deploy, or say why this build does not."""
     reason = why_no_verdict(settings)
     if reason:
-        say("can-i-deploy", f"skipped: {reason}")
+        step(settings, "can-i-deploy", f"skipped: {reason}")
         return
     ask_can_i_deploy(settings)
 
 
 def deploy_app(settings: Settings) -> None:
     """Where a real pipeline deploys the service; this example says what it would do."""
-    say("deploy", f"would deploy {settings.provider_name} {settings.provider_version} to {settings.environment}")
+    version = f"{settings.provider_name} {settings.provider_version}"
+    step(settings, "deploy", f"would deploy {version} to {settings.environment}")
 
 
 def record_deployment(settings: Settings) -> None:
     """Record in the broker that this version now runs in the environment."""
     require_version("record-deployment", settings)
     pact_cli.record_deployment(settings)
-    say("record-deployment", f"recorded {settings.provider_name} {settings.provider_version} in {settings.environment}")
+    version = f"{settings.provider_name} {settings.provider_version}"
+    step(settings, "record-deployment", f"recorded {version} in {settings.environment}")
 
 
 def release(settings: Settings) -> None:
@@ -154,7 +165,7 @@ def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) ->
     except BrokerStepFailed as error:
         raise StepFailed(f"{error} (its self-verification {verdict})") from None
     published = f"published {CONTRACT.name} as {settings.provider_name} {settings.provider_version}"
-    say("provider-contract", f"{published} with its self-verification ({verdict}; report {outcome.report})")
+    step(settings, "provider-contract", f"{published} with its self-verification ({verdict}; report {outcome.report})")
     if not outcome.success:
         raise StepFailed(
             f"the service does not keep its OpenAPI document: {outcome.first_failure} (report {outcome.report})"
@@ -174,6 +185,7 @@ def why_no_provider_contract(settings: Settings) -> str | None:
 
 def ci_webhook(settings: Settings) -> None:
     """The build a changed pact starts: verify only PACT_URL and report; no deploy."""
+    discard(settings.report_path)  # refused before its verification, it leaves no earlier run's report
     if not settings.pact_url:
         raise StepFailed("the webhook build needs PACT_URL (the changed pact's URL or a file)")
     if not on_the_broker(settings.pact_url, settings):
@@ -182,8 +194,8 @@ def ci_webhook(settings: Settings) -> None:
         )
     say("verify", f"webhook build: verifying only {printable(settings.pact_url)}; {describe_publishing(settings)}")
     run_verification(settings)
-    say("ci", "can-i-deploy and deploy are not run in a webhook build: it verifies one changed pact")
-    say("provider-contract", "not published in a webhook build: a pact changed, not the provider")
+    step(settings, "ci", "can-i-deploy and deploy are not run in a webhook build: it verifies one changed pact")
+    step(settings, "provider-contract", "not published in a webhook build: a pact changed, not the provider")
 
 
 def ci(settings: Settings, contract_app: ASGIApp | None = None) -> None:
@@ -191,17 +203,18 @@ def ci(settings: Settings, contract_app: ASGIApp | None = None) -> None:
     if settings.pact_url:
         ci_webhook(settings)
         return
+    discard(settings.report_path)
     source = "the broker's pacts for verification" if settings.has_broker else f"the pacts in {settings.pact_dir}/"
     say("verify", f"verifying {source}; {describe_publishing(settings)}")
     if not settings.has_broker:
         say("publish", f"skipped: {NO_BROKER}")
     run_verification(settings)
     if reason := why_no_provider_contract(settings):
-        say("provider-contract", f"skipped: {reason}")
+        step(settings, "provider-contract", f"skipped: {reason}")
     else:
         publish_provider_contract(settings, contract_app)
     can_i_deploy(settings)  # when it asks, anything but yes fails the build here
     if reason := why_ci_does_not_deploy(settings):
-        say("deploy", f"skipped: {reason}")
+        step(settings, "deploy", f"skipped: {reason}")
         return
     release(settings)

@@ -177,6 +177,9 @@ class Settings:
     github_repository: str | None = setting("GITHUB_REPOSITORY")
     github_webhook_uuid: str = setting("PACT_GITHUB_WEBHOOK_UUID", default="3c1f0a52-7d4e-4b8a-9e26-0b5d8c4f7a31")
     separate_deploy_job: bool = setting("SEPARATE_DEPLOY_JOB", default=False, parse=flag)
+    report_path: Path = setting("PACT_VERIFICATION_REPORT", default=Path("reports/pact-verification.xml"), parse=Path)
+    github_actions: bool = setting("GITHUB_ACTIONS", default=False, parse=flag)
+    step_summary: Path | None = setting("GITHUB_STEP_SUMMARY", parse=Path)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
@@ -222,6 +225,17 @@ class Settings:
         for secret in self.secrets:
             text = text.replace(secret, "********")
         return text
+
+
+def one_setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """One setting read alone, its default when unset or unusable: for when the others cannot be read."""
+    attribute = getattr(fields(Settings), name)
+    env = {key: value for key, value in read_environment(environ).items() if value != ""}
+    try:
+        value = attribute.metadata[SOURCE].read(env)
+    except SettingsError:
+        value = None
+    return attribute.default if value is None else value
 
 
 def _url_password(url: str | None) -> str | None:

@@ -19,9 +19,11 @@ from pipeline_runs import ROOT, make
 WORKFLOWS = ROOT / ".github" / "workflows"
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 TOKEN = re.compile(
-    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<operator>\|\||&&|==|!=)|(?P<path>[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)|(?P<punctuation>[(),]))"
+    r"\s*(?:(?P<status>!?(?:always|cancelled)\(\))|(?P<string>'(?:[^']|'')*')|(?P<operator>\|\||&&|==|!=)"
+    r"|(?P<path>[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)|(?P<punctuation>[(),]))"
 )
 GITHUB_FIELDS = {"event", "event_name", "sha", "ref", "ref_name", "head_ref", "repository", "workflow"}
+STATUS = re.compile(r"always\(\)|cancelled\(\)")
 MAKE_STEP = re.compile(r"make (?P<target>[a-z_]+)")
 Value = str | bool | None
 
@@ -115,6 +117,8 @@ class Evaluator:
         return value
 
     def _operand(self) -> Value:
+        if (status := self._take("status")) is not None:
+            return status in ("always()", "!cancelled()")  # a simulated run is never cancelled
         if (string := self._take("string")) is not None:
             return string[1:-1].replace("''", "'")
         if (path := self._take("path")) is not None:
@@ -212,6 +216,13 @@ class Step:
     inputs: dict[str, str]
     target: str | None
     env: dict[str, str]
+    after_failure: bool = False  # its `if:` runs it also when an earlier step failed
+
+
+def uploaded(step: Step, cwd: Path) -> list[str]:
+    """The files an actions/upload-artifact step would upload from `cwd`: those under its `path`."""
+    folder = cwd / step.inputs["path"]
+    return sorted(str(path.relative_to(cwd)) for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else []
 
 
 def plan(name: str, run: Run) -> list[Step]:
@@ -233,7 +244,8 @@ def plan(name: str, run: Run) -> list[Step]:
                 continue
             env = rendered({**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}, evaluator)
             if "uses" in step:
-                steps.append(Step(job_name, step["uses"], rendered(step.get("with", {}), evaluator), None, env))
+                after_failure = bool(STATUS.search(step.get("if", "")))
+                steps.append(Step(job_name, step["uses"], rendered(step.get("with", {}), evaluator), None, env, after_failure))
                 continue
             found = MAKE_STEP.fullmatch(step["run"].strip())
             if found is None:

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from junitparser import JUnitXml
 
 from broker_double import BrokerDouble
-from github_workflows import WORKFLOWS, Evaluator, Run, Step, UnknownExpression, load, plan, run_steps
+from github_workflows import WORKFLOWS, Evaluator, Run, Step, UnknownExpression, load, plan, run_steps, uploaded
 from pipeline.settings import Settings
-from pipeline_runs import PROVIDER, ROOT, TOKEN, environment, output, project_pact
+from pipeline_runs import PROVIDER, ROOT, TOKEN, consumer_pact, environment, failure, output, project_pact
 
 BUILD = "build.yml"
 WEBHOOK = "contract_requiring_verification_published.yml"
@@ -108,7 +109,7 @@ def test_safe_by_construction(name: str) -> None:
 def test_pinned_actions_are_current_majors() -> None:
     text = "".join(path.read_text() for path in workflow_files())
     versions = set(re.findall(r"uses: (actions/[\w-]+)@[0-9a-f]{40} # v(\d+)", text))
-    assert versions == {("actions/checkout", "7"), ("actions/setup-python", "7"), ("actions/cache", "5")}  # node24 releases
+    assert versions == {("actions/checkout", "7"), ("actions/setup-python", "7"), ("actions/cache", "5"), ("actions/upload-artifact", "7")}  # node24 releases
 
 
 @pytest.mark.parametrize("name", [BUILD, WEBHOOK])
@@ -209,13 +210,37 @@ def test_a_push_to_the_main_line_verifies_publishes_and_deploys_in_its_own_job(b
     steps = plan(BUILD, run)
     assert make_steps(steps) == [("ci", "ci"), ("deploy", "deploy")]
     assert not any(step.inputs.get("ref") for step in steps if step.uses)  # the pushed commit
-    text = text_of(run_steps(steps, run, tmp_path, environment()))
+    summary = tmp_path / "summary.md"
+    text = text_of(run_steps(steps, run, tmp_path, environment(GITHUB_STEP_SUMMARY=str(summary))))
     (result,) = broker.verification_results
     assert (result["provider_version"], result["branch"], result["success"]) == (MAIN_SHA, "master", True)
     assert result["buildUrl"] == "https://github.com/acme/provider/actions/runs/4242"
     assert f"[can-i-deploy] {PROVIDER} {MAIN_SHA} to production: yes." in text
     assert "[deploy] skipped: a job of its own deploys (SEPARATE_DEPLOY_JOB is true)" in text
+    lines = summary.read_text().splitlines()
+    assert lines[4] == "| pactflow-example-consumer | Pact of pactflow-example-consumer web-1 | 3 | 0 |" and lines[5] == ""
+    steps_of_ci = ["provider-contract", "can-i-deploy", "deploy"]  # then the deploy job's: it asks again
+    assert [line.split("\\:")[0] for line in lines[6:]] == [f"- {name}" for name in [*steps_of_ci, "can-i-deploy", "deploy", "record-deployment"]]
+    assert lines[7].endswith(f"{MAIN_SHA} to production\\: yes. All required verification results are published and successful")
+    (upload,) = [step for step in steps if step.uses and step.uses.startswith("actions/upload-artifact@")]
+    assert uploaded(upload, tmp_path) == ["reports/pact-verification.xml"]
     assert [(d["version"], d["environment"]) for d in broker.deployments] == [(MAIN_SHA, "production")]
+
+
+@pytest.mark.parametrize("name", [BUILD, WEBHOOK])
+def test_a_failed_build_still_uploads_its_report(broker: BrokerDouble, tmp_path: Path, name: str) -> None:
+    url = broker.add_pact(consumer_pact("breaking", ("7", "Seven"), status=201), consumer_version="b-1", branch="main")
+    push = repository_run(broker, "push", {}, "refs/heads/feat/x", HEAD_SHA)
+    run = push if name == BUILD else dispatch_run(pact_version_url(broker, url), "feat/x", broker)
+    steps = plan(name, run)
+    ((_, done),) = run_steps(steps, run, tmp_path, environment())
+    assert done.returncode != 0
+    assert failure(done).endswith(": 1 interaction(s) failed)")  # the verdict, not the annotation after it
+    (upload,) = [step for step in steps if step.uses and step.uses.startswith("actions/upload-artifact@")]
+    assert upload.after_failure and upload.inputs["retention-days"] == "7"
+    assert uploaded(upload, tmp_path) == ["reports/pact-verification.xml"]
+    report = JUnitXml.fromfile(str(tmp_path / "reports" / "pact-verification.xml"))
+    assert (report.tests, report.failures) == ((4, 1) if name == BUILD else (1, 1))
 
 
 def test_a_push_to_another_branch_publishes_and_does_not_deploy(broker: BrokerDouble) -> None:

@@ -14,6 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from junitparser import JUnitXml
 
 from pipeline.verification.workers import start_method, worker_count
 from pipeline.verify import main
@@ -161,8 +162,13 @@ def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path) -> None:
     broken = many("broken", 40, "Fine")
     broken["interactions"][5]["response"]["status"] = 201  # type: ignore[index]
     write(tmp_path, "broken.json", broken)
-    done = subprocess.run(verify_command(tmp_path, 2), env=environment(), capture_output=True, text=True, timeout=120)
+    report = tmp_path / "report.xml"
+    env = environment(PACT_VERIFICATION_REPORT=str(report))
+    done = subprocess.run(verify_command(tmp_path, 2), env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
+    merged = JUnitXml.fromfile(str(report))  # one report from both workers, in the summary's order
+    assert [(suite.name, suite.tests, suite.failures) for suite in merged] == [("broken.json", 40, 1), ("good.json", 40, 0)]
+    assert (merged.tests, merged.failures, merged.errors, merged.skipped) == (80, 1, 0, 0)
     assert done.stdout.splitlines()[-1] == (
         "verification FAILED (79 passed, 1 failed in 2 pacts (2 workers)): broken.json: 1 interaction(s) failed"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from attrs import frozen
@@ -16,7 +17,10 @@ class Interaction:
     states: tuple[str, ...]
     passed: bool
     pending: bool
-    mismatch: str = ""
+    mismatch: str = ""  # the one line the summary prints
+    details: str = ""  # the verifier's mismatch in full
+    did_not_run: bool = False  # its request was never made: a provider state refused, the request failed
+    seconds: float | None = None  # as the verifier timed it
 
 
 @frozen
@@ -28,6 +32,19 @@ class Outcome:
     refused_states: tuple[dict[str, Any], ...] = ()
     publish_errors: tuple[str, ...] = ()
     published: bool = False
+    seconds: float = 0.0  # the run's wall time
+
+    @classmethod
+    def combined(cls, outcomes: Sequence[Outcome]) -> Outcome:
+        """The outcomes of several runs as one, as the summary of one process prints them."""
+        return cls(
+            interactions=tuple(item for outcome in outcomes for item in outcome.interactions),
+            errors=tuple(error for outcome in outcomes for error in outcome.errors),
+            refused_states=tuple(refusal for outcome in outcomes for refusal in outcome.refused_states),
+            publish_errors=tuple(error for outcome in outcomes for error in outcome.publish_errors),
+            published=bool(outcomes) and all(outcome.published for outcome in outcomes),
+            seconds=sum(outcome.seconds for outcome in outcomes),
+        )
 
     @property
     def failed(self) -> list[Interaction]:
@@ -46,7 +63,7 @@ class Outcome:
 
 @frozen
 class PactResult:
-    """One pact (or, in one process, the set of pacts one run verified) and what its run found."""
+    """One pact and what its run found."""
 
     label: str
     source: str

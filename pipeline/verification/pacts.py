@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from pipeline.settings import Settings
+from pipeline.verification.outcome import Outcome, PactResult
 from pipeline.verification.sources import PactSource, read_pact_source
+
+if TYPE_CHECKING:  # the broker's HTTP client takes a tenth of a second to import; local pacts do without it
+    from pipeline.broker_api import PactForVerification
 
 
 class VerificationError(Exception):
@@ -34,6 +39,36 @@ class BrokerSelection:
 
 
 PactsToVerify = LocalPacts | OnePact | BrokerSelection
+
+
+@frozen
+class PactJob:
+    """One pact for one worker: a file or a broker URL, and whether its failures may fail the build."""
+
+    label: str
+    source: str
+    pending: bool = False
+    notices: tuple[str, ...] = ()
+
+    @classmethod
+    def from_file(cls, path: str) -> PactJob:
+        return cls(label=Path(path).name, source=path)
+
+    @classmethod
+    def from_broker(cls, pact: PactForVerification) -> PactJob:
+        return cls(label=pact.description, source=pact.url, pending=pact.pending, notices=pact.notices)
+
+    def result(self, outcome: Outcome, *, consumer: str = "", provider: str = "", refused: bool = False) -> PactResult:
+        """This pact's result, from what its run found."""
+        return PactResult(
+            label=self.label,
+            source=self.source,
+            outcome=outcome,
+            consumer=consumer,
+            provider=provider,
+            pending=self.pending,
+            refused=refused,
+        )
 
 
 def choose(settings: Settings, *, pact_url: str | None = None, pact_dir: Path | None = None) -> PactsToVerify:

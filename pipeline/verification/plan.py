@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pipeline.settings import Settings
-from pipeline.verification.outcome import PactResult, Verification
+from attrs import evolve
+
+from pipeline.settings import Settings, SettingsError
+from pipeline.verification.outcome import Outcome, Verification
+from pipeline.verification.output import safe_line
 from pipeline.verification.pacts import (
     BrokerSelection,
-    LocalPacts,
     OnePact,
+    PactJob,
     PactsToVerify,
     VerificationError,
     checked_sources,
 )
-from pipeline.verification.run import verify_here
-from pipeline.verification.selection import selection
-from pipeline.verification.sources import PactSource
+from pipeline.verification.report import report
+from pipeline.verification.run import announce, run
+from pipeline.verification.sources import BadPactSource, PactSource, read_pact_source
 
 if TYPE_CHECKING:  # the broker's HTTP client loads only for a broker run
     from pipeline.broker_api import PactForVerification
@@ -45,27 +49,43 @@ def publishing(settings: Settings, sources: tuple[PactSource, ...], publish: boo
     return publish
 
 
-def in_this_process(
-    settings: Settings, pacts: PactsToVerify, sources: tuple[PactSource, ...], *, publish: bool, pending: bool
-) -> Verification:
-    """One verifier run over all the pacts: the checked sources, or else the broker's selection."""
-    outcome = verify_here(settings, sources or selection(settings), publish=publish, pending=pending)
+def read_listed(pact: PactForVerification, settings: Settings) -> PactSource | str:
+    """A pact the broker listed, read and checked as a worker reads it; the reason when it cannot be verified."""
+    try:
+        return read_pact_source(pact.url, settings)
+    except (BadPactSource, SettingsError) as error:
+        print(safe_line(f"verify: {error}"), file=sys.stderr)
+        return str(error)
+
+
+def in_this_process(settings: Settings, jobs: Sequence[PactJob], sources: Sequence[PactSource | str], *,
+                    publish: bool) -> Verification:
+    """Each pact with a verifier run of its own against one served app, one summary over them all;
+    a pact that could not be read (its reason given instead of its source) is refused."""
+    readable = [(source, job.pending) for job, source in zip(jobs, sources) if isinstance(source, PactSource)]
+    for job in jobs:
+        for notice in job.notices:
+            print(safe_line(f"  {job.label}: {notice}"))
+    announce(settings, readable)
+    outcomes = iter(run(settings, readable, publish=publish))
+    results = []
+    for job, source in zip(jobs, sources):
+        if isinstance(source, PactSource):
+            results.append(job.result(next(outcomes), consumer=source.consumer, provider=source.provider))
+        else:
+            results.append(job.result(Outcome(interactions=(), errors=(source,)), refused=True))
+    print(report(Outcome.combined([result.outcome for result in results])), flush=True)
+    return Verification(pacts=tuple(results))
+
+
+def jobs_for(pacts: PactsToVerify, sources: tuple[PactSource, ...], found: list[PactForVerification],
+             pending: bool) -> list[PactJob]:
+    """One job per pact: each checked source (pending when asked), or each pact the broker listed."""
     if isinstance(pacts, BrokerSelection):
-        label, location = "the broker's pacts for verification", str(settings.broker_url)
-    elif isinstance(pacts, LocalPacts):
-        label, location = f"the pacts in {pacts.folder}", str(pacts.folder)
-    else:
-        label, location = sources[0].label, sources[0].location
-    only = sources[0] if len(sources) == 1 else None
-    result = PactResult(
-        label=label,
-        source=location,
-        outcome=outcome,
-        consumer=only.consumer if only else "",
-        provider=only.provider if only else settings.provider_name,
-        pending=pending,
-    )
-    return Verification(pacts=(result,))
+        return [PactJob.from_broker(pact) for pact in found]
+    if isinstance(pacts, OnePact):
+        return [PactJob(label=sources[0].label, source=sources[0].location, pending=pending)]
+    return [evolve(PactJob.from_file(source.location), pending=pending) for source in sources]
 
 
 def verify(
@@ -76,20 +96,19 @@ def verify(
     sources = checked_sources(pacts, settings)
     publish = publishing(settings, sources, publish)
     found = broker_pacts(settings) if isinstance(pacts, BrokerSelection) else []
-    if isinstance(pacts, OnePact) or jobs == 1:
-        return in_this_process(settings, pacts, sources, publish=publish, pending=pending)
-    # imported here: a one-process run, the common case, starts faster without them
-    from pipeline.verification.workers import PactJob, verify_in_workers, worker_count
+    pact_jobs = jobs_for(pacts, sources, found, pending)
+    workers = 1
+    if jobs > 1 and len(pact_jobs) > 1:
+        # imported here: a one-process run, the common case, starts faster without them
+        from pipeline.verification.workers import verify_in_workers, worker_count
 
-    if isinstance(pacts, BrokerSelection):
-        from pipeline.broker_api import count_interactions
+        if isinstance(pacts, BrokerSelection):
+            from pipeline.broker_api import count_interactions
 
-        pact_jobs = [PactJob.from_broker(pact) for pact in found]
-        interactions = count_interactions(settings, found) if len(found) > 1 else None
-    else:
-        pact_jobs = [PactJob.from_file(source.location) for source in sources]
-        interactions = sum(source.interactions for source in sources)
-    workers = worker_count(jobs, len(pact_jobs), interactions)
-    if workers == 1:
-        return in_this_process(settings, pacts, sources, publish=publish, pending=pending)
-    return Verification(pacts=verify_in_workers(pact_jobs, workers, settings, publish=publish))
+            workers = worker_count(jobs, len(pact_jobs), count_interactions(settings, found))
+        else:
+            workers = worker_count(jobs, len(pact_jobs), sum(source.interactions for source in sources))
+        if workers > 1:
+            return Verification(pacts=verify_in_workers(pact_jobs, workers, settings, publish=publish))
+    listed = sources or [read_listed(pact, settings) for pact in found]
+    return in_this_process(settings, pact_jobs, listed, publish=publish)

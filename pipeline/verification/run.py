@@ -1,4 +1,4 @@
-"""One verifier run: serve the verification app, point the verifier at the pacts, and answer what it found."""
+"""Verifier runs: serve the verification app, point a verifier at each pact in turn, and answer what it found."""
 
 from __future__ import annotations
 
@@ -6,28 +6,33 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Collection
-from typing import Any
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from pipeline.server import LOOPBACK, free_port, running_server
 from pipeline.settings import Settings
-from pipeline.verification.outcome import Interaction, Outcome
+from pipeline.verification import results
+from pipeline.verification.outcome import Outcome
 from pipeline.verification.output import filtered_output, safe_line
 from pipeline.verification.report import report
-from pipeline.verification.selection import Selection
 from pipeline.verification.sources import PUBLISH_LINK, PactSource, credentials
 from states import create_verification_app
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 from pact import Verifier  # noqa: E402  (the telemetry switch must be set before pact loads)
 
-NOT_SUPPORTED = "not supported: message interaction (this provider publishes no messages)"
 PUBLISH_FAILURE = re.compile(r"path '(?P<path>[^']+)' failed: (?P<answer>\d{3}[^.]*)")
+LATE = "the verification did not finish within {timeout} s (VERIFY_TIMEOUT); is the broker slow?"
+NOT_REACHED = "not verified: the time for the verification (VERIFY_TIMEOUT) ran out before this pact"
 
-# What one run verifies: checked pact files and URLs, or the broker's selection.
-Pacts = tuple[PactSource, ...] | Selection
+# One pact to verify: the checked source, and whether it is pending (its failures do not fail the build).
+ToVerify = tuple[PactSource, bool]
 
 
 class PublishWatch(logging.Handler):
@@ -47,58 +52,14 @@ class PublishWatch(logging.Handler):
         self.errors.append(message)
 
 
-def configure(verifier: Verifier, settings: Settings, pacts: Pacts, publish: bool) -> Verifier:
-    """Point the verifier at its pacts: the checked sources, or else the broker's selection."""
-    if isinstance(pacts, Selection):
-        auth = credentials(str(settings.broker_url), settings)
-        selected = verifier.broker_source(settings.broker_url, selector=True, use_env=False, **auth)
-        for selector in pacts.selectors:
-            selected.consumer_version(**selector.option)
-        if pacts.provider_branch:
-            selected.provider_branch(pacts.provider_branch)
-        selected.include_pending().include_wip_since(pacts.include_wip_since).build()
-    else:
-        for source in pacts:
-            verifier.add_source(source.location, **credentials(source.location, settings))
+def configure(verifier: Verifier, settings: Settings, source: PactSource, publish: bool) -> Verifier:
+    """Point the verifier at its pact, with the broker's credentials only on the broker's origin."""
+    verifier.add_source(source.location, **credentials(source.location, settings))
     if publish:
         verifier.set_publish_options(
             version=str(settings.provider_version), url=settings.build_url, branch=settings.provider_branch
         )
     return verifier
-
-
-def describe_mismatch(mismatch: dict[str, Any] | None) -> str:
-    """A verifier mismatch as one readable line."""
-    if not mismatch:
-        return ""
-    if mismatch.get("type") == "mismatches":
-        return "; ".join(str(item.get("mismatch", item)) for item in mismatch.get("mismatches", []))
-    return str(mismatch.get("message", mismatch))
-
-
-def _interactions(results: dict[str, Any], messages: Collection[str], pending: bool) -> tuple[Interaction, ...]:
-    """The verifier's interaction results; a message interaction fails as not supported."""
-    return tuple(
-        Interaction(
-            consumer=item.get("consumer", ""),
-            description=item.get("description", ""),
-            states=tuple(item.get("providerStates") or ()),
-            passed=item.get("result") == "OK" and item.get("description") not in messages,
-            pending=pending or bool(item.get("pending")),
-            mismatch=NOT_SUPPORTED if item.get("description") in messages else describe_mismatch(item.get("mismatch")),
-        )
-        for item in results.get("interactionResults", [])
-    )
-
-
-def _errors(results: dict[str, Any]) -> tuple[str, ...]:
-    """The verifier's errors that belong to no interaction, such as a pact that could not be fetched."""
-    of_interactions = [item.get("mismatch") for item in results.get("interactionResults", [])]
-    return tuple(
-        describe_mismatch(error.get("mismatch"))
-        for error in results.get("errors", [])
-        if error.get("mismatch") not in of_interactions
-    )
 
 
 def _verify_quietly(verifier: Verifier) -> None:
@@ -116,55 +77,71 @@ def execute(verifier: Verifier, timeout: float) -> bool:
     return not worker.is_alive()
 
 
-def run(settings: Settings, pacts: Pacts, *, publish: bool = False, pending: bool = False) -> Outcome:
-    """Serve the verification app on loopback and replay the pacts against it; `pending` marks
-    a pact the broker sent as pending, whose failures do not fail the build."""
-    sources = () if isinstance(pacts, Selection) else pacts
-    app = create_verification_app()
-    port = free_port()
-    base_url = f"http://{LOOPBACK}:{port}"
+def run_one(
+    app: Starlette, base_url: str, settings: Settings, pact: ToVerify, publish: bool, timeout: float
+) -> Outcome:
+    """Replay one pact against the app served at `base_url`, and answer what the verifier found."""
+    source, pending = pact
     verifier = Verifier(settings.provider_name, host=LOOPBACK).add_transport(url=base_url)
     verifier.set_coloured_output(enabled=False)  # its output is filtered: a colour code would be escaped
     verifier.state_handler(base_url + app.state.states_path, teardown=True, body=True)
-    no_link = [
-        f"{source.label} is not a broker pact (it has no {PUBLISH_LINK} link)"
-        for source in sources
-        if not source.takes_results
-    ]
-    configure(verifier, settings, pacts, publish and not no_link)
+    no_link = [] if source.takes_results else [f"{source.label} is not a broker pact (it has no {PUBLISH_LINK} link)"]
+    configure(verifier, settings, source, publish and not no_link)
     watch = PublishWatch()
     pact_logger = logging.getLogger("pact.ffi")
     pact_logger.addHandler(watch)
+    refused_before = len(app.state.provider_states.refused)
+    started = time.monotonic()
     try:
-        with filtered_output() as output, running_server(app, port=port):
-            finished = execute(verifier, settings.verify_timeout)
+        with filtered_output() as output:
+            finished = execute(verifier, timeout)
     finally:
         pact_logger.removeHandler(watch)
+    took = time.monotonic() - started
     if not finished:
-        late = (
-            f"the verification did not finish within {settings.verify_timeout} s (VERIFY_TIMEOUT); is the broker slow?"
-        )
-        return Outcome(interactions=(), errors=(late,))
-    results = verifier.results
-    messages = {message for source in sources for message in source.messages}
-    unread = [f"the verifier could not read the pact {', '.join(s.label for s in sources) or 'from the broker'}"]
+        return Outcome(interactions=(), errors=(LATE.format(timeout=settings.verify_timeout),), seconds=took)
+    refused = tuple(app.state.provider_states.refused[refused_before:])
     publish_errors = (*watch.errors, *(no_link if publish else ()))
-    interactions = _interactions(results, messages, pending)
+    found = results.interactions(verifier.results, source.messages, pending, refused)
     return Outcome(
-        interactions=interactions,
-        errors=(*(unread if output.panicked else ()), *_errors(results)),
-        refused_states=tuple(app.state.provider_states.refused),
+        interactions=found,
+        errors=(*([f"the verifier could not read the pact {source.label}"] if output.panicked else ()),
+                *results.errors(verifier.results)),
+        refused_states=refused,
         publish_errors=publish_errors,
-        published=publish and not publish_errors and bool(interactions),
-    )
+        published=publish and not publish_errors and bool(found),
+        seconds=took,
+    )  # fmt: skip
 
 
-def verify_here(settings: Settings, pacts: Pacts, *, publish: bool, pending: bool = False) -> Outcome:
-    """Verify in this process and print the summary; a pact for another provider is verified, and said so."""
-    for source in () if isinstance(pacts, Selection) else pacts:
+def run(settings: Settings, pacts: Sequence[ToVerify], *, publish: bool = False) -> list[Outcome]:
+    """Serve the verification app on loopback and replay each pact against it with a verifier of its own,
+    one after the other, within VERIFY_TIMEOUT for them all."""
+    app = create_verification_app()
+    port = free_port()
+    deadline = time.monotonic() + settings.verify_timeout
+    outcomes: list[Outcome] = []
+    with running_server(app, port=port):
+        for pact in pacts:
+            left = deadline - time.monotonic()
+            if left <= 0:  # a run that did not finish in time took all that was left
+                outcomes.append(Outcome(interactions=(), errors=(NOT_REACHED,)))
+                continue
+            outcomes.append(run_one(app, f"http://{LOOPBACK}:{port}", settings, pact, publish, left))
+    return outcomes
+
+
+def announce(settings: Settings, pacts: Sequence[ToVerify]) -> None:
+    """Say which pacts are for another provider: they are verified all the same."""
+    for source, _ in pacts:
         if source.provider != settings.provider_name:
             other = f"the provider {source.provider!r}, not {settings.provider_name!r}"
             print(safe_line(f"verify: the pact {source.label} is for {other}; verifying it anyway"), flush=True)
-    outcome = run(settings, pacts, publish=publish, pending=pending)
-    print(report(outcome), flush=True)
-    return outcome
+
+
+def verify_here(settings: Settings, pacts: Sequence[ToVerify], *, publish: bool) -> list[Outcome]:
+    """Verify in this process and print one summary over the pacts."""
+    announce(settings, pacts)
+    outcomes = run(settings, pacts, publish=publish)
+    print(report(Outcome.combined(outcomes)), flush=True)
+    return outcomes

@@ -1,8 +1,6 @@
-"""Which of the broker's pacts this build verifies, written once: the verifier and the broker API call both read it."""
+"""Which of the broker's pacts this build verifies, written once: the body of the broker API call."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from attrs import frozen
 
@@ -11,23 +9,17 @@ from pipeline.settings import Settings
 
 @frozen
 class Selector:
-    """A consumer-version selector: its key in the broker's API and the verifier's keyword for it."""
+    """A consumer-version selector: its key in the broker's API."""
 
     key: str
-    keyword: str
     needs_provider_branch: bool = False
-
-    @property
-    def option(self) -> dict[str, Any]:
-        """The selector as the verifier's `consumer_version` takes it."""
-        return {self.keyword: True}
 
 
 # The consumers' main branches, what is deployed or released, and the consumer branch named like this provider's.
 SELECTORS = (
-    Selector("mainBranch", "main_branch"),
-    Selector("deployedOrReleased", "deployed_or_released"),
-    Selector("matchingBranch", "matching_branch", needs_provider_branch=True),
+    Selector("mainBranch"),
+    Selector("deployedOrReleased"),
+    Selector("matchingBranch", needs_provider_branch=True),
 )
 
 

@@ -11,53 +11,18 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from attrs import frozen
 
 from pipeline.settings import Settings, SettingsError
 from pipeline.verification.outcome import Outcome, PactResult
+from pipeline.verification.pacts import PactJob
 from pipeline.verification.output import safe_line
 from pipeline.verification.report import closing_line
 from pipeline.verification.run import verify_here
 from pipeline.verification.sources import BadPactSource, read_pact_source
 
-if TYPE_CHECKING:  # the broker's HTTP client takes a tenth of a second to import; local pacts do without it
-    from pipeline.broker_api import PactForVerification
-
 INTERACTIONS_PER_WORKER = 30  # a forked worker costs about 10 interactions' time; from 15 each, two save some
 INTERRUPTED = 130
 STOPPED = "its worker process stopped before the pact was verified"
-
-
-@frozen
-class PactJob:
-    """One pact for one worker: a file or a broker URL, and whether its failures may fail the build."""
-
-    label: str
-    source: str
-    pending: bool = False
-    notices: tuple[str, ...] = ()
-
-    @classmethod
-    def from_file(cls, path: str) -> PactJob:
-        return cls(label=Path(path).name, source=path)
-
-    @classmethod
-    def from_broker(cls, pact: PactForVerification) -> PactJob:
-        return cls(label=pact.description, source=pact.url, pending=pact.pending, notices=pact.notices)
-
-    def result(self, outcome: Outcome, *, consumer: str = "", provider: str = "", refused: bool = False) -> PactResult:
-        """This pact's result, from what its run found."""
-        return PactResult(
-            label=self.label,
-            source=self.source,
-            outcome=outcome,
-            consumer=consumer,
-            provider=provider,
-            pending=self.pending,
-            refused=refused,
-        )
 
 
 def worker_count(jobs: int, pacts: int, interactions: int | None) -> int:
@@ -93,7 +58,7 @@ def verify_job(job: PactJob, settings: Settings, publish: bool) -> PactResult:
     """Read and verify one pact in this worker, printing its summary; a pact that cannot be read is refused."""
     try:
         source = read_pact_source(job.source, settings)
-        outcome = verify_here(settings, (source,), publish=publish, pending=job.pending)
+        (outcome,) = verify_here(settings, [(source, job.pending)], publish=publish)
     except (BadPactSource, SettingsError) as error:
         print(safe_line(f"verify: {error}"), file=sys.stderr)
         return job.result(Outcome(interactions=(), errors=(str(error),)), refused=True)

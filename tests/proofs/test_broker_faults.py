@@ -110,21 +110,14 @@ FAULTS: dict[str, tuple[Callable[[BrokerDouble], None], str]] = {
     "401": (lambda broker: setattr(broker, "token", "another-token"), "401"),
     "403": (lambda broker: broker.fail("index", 403), "403"),
     "404 for the pacts": (lambda broker: broker.fail("for_verification", 404), "the broker answered 404"),
-    "404 for the pact": (lambda broker: broker.fail("pact", 404), "Failed to load pact"),
     "404 for the pact, fetched first": (lambda broker: broker.fail("pact", 404), "the server answered 404"),
-    "malformed pact document": (lambda broker: broker.fail("pact", 200), "not pact documents"),
     "malformed pact document, fetched first": (lambda broker: broker.fail("pact", 200), "is not a pact the verifier can read"),
     "422 on publishing": (lambda broker: broker.fail("publish", 422), "the results were NOT published: the broker answered 422"),
     "409 on publishing": (lambda broker: broker.fail("publish", 409), "the results were NOT published: the broker answered 409"),
 }
-ONLY = {  # the webhook build does not read the index or the pacts for verification; a one-process main
-    # build leaves fetching the pacts to the verifier, the others check each pact first
+ONLY = {  # the webhook build does not read the index or the pacts for verification; every build checks each pact first
     "403": {"main", "workers"},
     "404 for the pacts": {"main", "workers"},
-    "404 for the pact": {"main"},
-    "404 for the pact, fetched first": {"workers", "webhook"},
-    "malformed pact document": {"main"},
-    "malformed pact document, fetched first": {"workers", "webhook"},
 }
 PUBLISHING = {"422 on publishing": "main", "409 on publishing": "webhook"}  # and the one mode each runs in when quick
 CASES = [
