@@ -10,7 +10,7 @@ from collections.abc import Collection
 from typing import Any
 from urllib.parse import unquote
 
-from pipeline.server import LOOPBACK, free_port, running_server
+from pipeline.server import LOOPBACK, running_server
 from pipeline.settings import Settings
 from pipeline.verification.outcome import Interaction, Outcome
 from pipeline.verification.output import filtered_output, safe_line
@@ -121,22 +121,20 @@ def run(settings: Settings, pacts: Pacts, *, publish: bool = False, pending: boo
     a pact the broker sent as pending, whose failures do not fail the build."""
     sources = () if isinstance(pacts, Selection) else pacts
     app = create_verification_app()
-    port = free_port()
-    base_url = f"http://{LOOPBACK}:{port}"
-    verifier = Verifier(settings.provider_name, host=LOOPBACK).add_transport(url=base_url)
-    verifier.set_coloured_output(enabled=False)  # its output is filtered: a colour code would be escaped
-    verifier.state_handler(base_url + app.state.states_path, teardown=True, body=True)
     no_link = [
         f"{source.label} is not a broker pact (it has no {PUBLISH_LINK} link)"
         for source in sources
         if not source.takes_results
     ]
-    configure(verifier, settings, pacts, publish and not no_link)
     watch = PublishWatch()
     pact_logger = logging.getLogger("pact.ffi")
     pact_logger.addHandler(watch)
     try:
-        with filtered_output() as output, running_server(app, port=port):
+        with filtered_output() as output, running_server(app) as base_url:
+            verifier = Verifier(settings.provider_name, host=LOOPBACK).add_transport(url=base_url)
+            verifier.set_coloured_output(enabled=False)  # its output is filtered: a colour code would be escaped
+            verifier.state_handler(base_url + app.state.states_path, teardown=True, body=True)
+            configure(verifier, settings, pacts, publish and not no_link)
             finished = execute(verifier, settings.verify_timeout)
     finally:
         pact_logger.removeHandler(watch)
