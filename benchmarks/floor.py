@@ -15,9 +15,9 @@ from pathlib import Path
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # before pact loads
 
-from baseline_app import STATES_PATH, create_baseline_app
 from pact import Verifier
 
+from baseline_app import STATES_PATH, create_baseline_app
 from pipeline.server import LOOPBACK, running_server
 
 PROVIDER = "pactflow-example-provider-python"
