@@ -14,23 +14,20 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.util import find_spec
 
-from run import (
+from harness import HERE, busy_note, pinning, say
+from report import machine
+from serving import (
     BASELINE_APP,
     CONNECTIONS,
     ENDPOINTS,
     FAST_SERVER,
-    HERE,
     PURE_SERVER,
+    WARM_UP,
     WRK_INSTALL,
     BenchFailed,
-    Load,
-    WARM_UP,
     Served,
-    busy_note,
-    machine,
+    ServingFigures,
     measure_serving,
-    pinning,
-    say,
 )
 
 QUIET = ("--no-access-log",)
@@ -40,7 +37,10 @@ SET_UPS = {
     "uvloop + httptools, access log (uvicorn[standard])": FAST_SERVER,
     "uvloop + httptools, --no-access-log": (*FAST_SERVER, *QUIET),
     "uvloop + httptools, --no-access-log, --workers 2 (on the server's one core; RSS of the supervisor)": (
-        *FAST_SERVER, *QUIET, "--workers", "2",
+        *FAST_SERVER,
+        *QUIET,
+        "--workers",
+        "2",
     ),
 }
 RENDERINGS = {
@@ -83,15 +83,14 @@ def rendering_rows(reps: int, seconds: float) -> list[list[str]]:
 SPREADS: list[float] = []
 
 
-def cells(mine: dict[str, object], base: dict[str, object]) -> list[str]:
+def cells(mine: ServingFigures, base: ServingFigures) -> list[str]:
     """Throughput (and its ratio to the baseline) and p99 per endpoint, then peak RSS."""
     out = []
     for path in ENDPOINTS:
-        load, floor = mine[path], base[path]
-        assert isinstance(load, Load) and isinstance(floor, Load)
+        load, floor = mine.loads[path], base.loads[path]
         SPREADS.append(load.spread)
         out += [f"{load.rps:,.0f}", f"{load.rps / floor.rps:.2f}", f"{load.p99_ms:.2f}"]
-    return [*out, f"{float(mine['rss']):.1f}"]  # type: ignore[arg-type]
+    return [*out, f"{mine.rss_mib:.1f}"]
 
 
 def markdown_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

@@ -7,26 +7,26 @@ Each variant runs in a server process of its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from example_provider.app import RenderedCatalogue, create_app, http_error
-from example_provider.openapi import openapi_json
+from example_provider.app import RenderedCatalogue, create_app
 from example_provider.responses import JSONResponse, RenderedJSONResponse, render_json
 from example_provider.store import Product, ProductStore
 
 MEDIA_TYPE = JSONResponse.media_type
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _rendering_per_response(render: Callable[[Any], bytes]) -> Starlette:
-    """The project's routes with each answer rendered on every request by `render`, with no cache."""
-    store = ProductStore.with_baseline()
+    """The project's app with each answer rendered on every request by `render`, with no cache."""
+    app = create_app()
+    store: ProductStore = app.state.store
 
     async def products(request: Request) -> Response:
         return Response(render([p.to_json() for p in store.all()]), media_type=MEDIA_TYPE)
@@ -37,7 +37,7 @@ def _rendering_per_response(render: Callable[[Any], bytes]) -> Starlette:
             return JSONResponse({"error": f"no product with ID {request.path_params['id']}"}, status_code=404)
         return Response(render(found.to_json()), media_type=MEDIA_TYPE)
 
-    return _app_like_the_project(products, product)
+    return _with_read_endpoints(app, products, product)
 
 
 def as_is() -> Starlette:
@@ -47,7 +47,9 @@ def as_is() -> Starlette:
 
 def json_dumps() -> Starlette:
     """`json.dumps(...)` on every response."""
-    return _rendering_per_response(lambda content: json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode())
+    return _rendering_per_response(
+        lambda content: json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    )
 
 
 def shared_encoder() -> Starlette:
@@ -64,7 +66,8 @@ def orjson_render() -> Starlette:
 
 def cached_per_product() -> Starlette:
     """Each product's JSON rendered once and kept (keyed by the immutable product); listings joined."""
-    store = ProductStore.with_baseline()
+    app = create_app()
+    store: ProductStore = app.state.store
     rendered: dict[Product, bytes] = {}
 
     def product_json(product: Product) -> bytes:
@@ -81,7 +84,7 @@ def cached_per_product() -> Starlette:
             return JSONResponse({"error": f"no product with ID {request.path_params['id']}"}, status_code=404)
         return Response(product_json(found), media_type=MEDIA_TYPE)
 
-    return _app_like_the_project(products, product)
+    return _with_read_endpoints(app, products, product)
 
 
 def catalogue_on_app_state() -> Starlette:
@@ -96,19 +99,19 @@ def catalogue_on_app_state() -> Starlette:
             return JSONResponse({"error": f"no product with ID {request.path_params['id']}"}, status_code=404)
         return RenderedJSONResponse(rendered)
 
-    app = _app_like_the_project(products, product)
-    app.state.catalogue = RenderedCatalogue(ProductStore.with_baseline())
+    app = _with_read_endpoints(create_app(), products, product)
+    app.state.catalogue = RenderedCatalogue(app.state.store)
     return app
 
 
-def _app_like_the_project(products: Callable[..., Any], product: Callable[..., Any]) -> Starlette:
-    """The project's routes and settings (as in `create_app`), with the two read endpoints replaced."""
-    routes = [
-        Route("/products", products, methods=["GET"]),
-        Route("/product/{id}", product, methods=["GET"]),
-        Route("/products/{id}", product, methods=["GET"]),
-        Route("/openapi.json", openapi_json, methods=["GET"]),
+def _with_read_endpoints(app: Starlette, products: Endpoint, product: Endpoint) -> Starlette:
+    """The project's app (`create_app`) with its two read endpoints replaced; every path, method, other route
+    and setting stays the app's own."""
+    replacements = {"list_products": products, "get_product": product}
+    app.router.routes = [
+        Route(route.path, replacements[route.name], methods=route.methods, name=route.name)
+        if isinstance(route, Route) and route.name in replacements
+        else route
+        for route in app.routes
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    app.router.redirect_slashes = False
     return app

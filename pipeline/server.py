@@ -11,6 +11,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 LOOPBACK = "127.0.0.1"
+TICK = 0.005  # seconds between looks at `should_exit`; uvicorn's own loop looks every 0.1 s
+SHUTDOWN_GRACE = 1  # seconds a connection still open at shutdown may take before uvicorn cancels it
 
 
 class ServerDidNotStart(RuntimeError):
@@ -18,49 +20,60 @@ class ServerDidNotStart(RuntimeError):
 
 
 class PromptServer(uvicorn.Server):
-    """A uvicorn server that notices it should stop, and stops, within 5 ms; uvicorn's own loop looks
-    every 0.1 s, and its shutdown waits 0.1 s before it looks whether the connections are closed."""
+    """A uvicorn server that notices within a tick that it should stop, and stops at once when
+    nothing is in flight; otherwise uvicorn's own shutdown waits, at most `timeout_graceful_shutdown`."""
 
     async def main_loop(self) -> None:
         ticks = 0
         while not await self.on_tick(ticks):
             ticks = (ticks + 1) % 864_000
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(TICK)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """Stop listening, close each connection once its response is sent, and wait until they are closed."""
+        """Close the idle connections; if that leaves none, stop now, else as uvicorn does (it pauses 0.1 s first)."""
         for server in self.servers:
             server.close()
         for connection in list(self.server_state.connections):
             connection.shutdown()
-        while self.server_state.connections or self.server_state.tasks:
-            await asyncio.sleep(0.005)
-        for server in self.servers:
-            await server.wait_closed()
-        await self.lifespan.shutdown()
+        for _ in range(4):
+            if not (self.server_state.connections or self.server_state.tasks):
+                for server in self.servers:
+                    await server.wait_closed()
+                return
+            await asyncio.sleep(TICK)
+        await super().shutdown(sockets)
 
 
-def free_port() -> int:
-    """A port on the loopback interface that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
+def _listening_socket() -> socket.socket:
+    """A socket bound to a free loopback port and listening, before anyone is told its port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((LOOPBACK, 0))
+        sock.listen()
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 @contextmanager
-def running_server(app: ASGIApp, *, port: int = 0, timeout: float = 10.0) -> Iterator[str]:
-    """Serve an app with uvicorn in a thread on loopback; yield its base URL, then shut it down."""
-    config = uvicorn.Config(app, host=LOOPBACK, port=port or free_port(), log_level="warning", lifespan="off")
+def running_server(app: ASGIApp, *, timeout: float = 10.0) -> Iterator[str]:
+    """Serve an app with uvicorn in a thread on a free loopback port; yield its base URL, then shut it down."""
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", ws="none", timeout_graceful_shutdown=SHUTDOWN_GRACE
+    )
     server = PromptServer(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise ServerDidNotStart(f"the app did not start on {LOOPBACK}:{config.port}")
-            time.sleep(0.005)
-        yield f"http://{LOOPBACK}:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout)
+    with _listening_socket() as sock:
+        url = f"http://{LOOPBACK}:{sock.getsockname()[1]}"
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while not server.started:
+                if not thread.is_alive() or time.monotonic() > deadline:
+                    raise ServerDidNotStart(f"the app did not start on {url}")
+                time.sleep(TICK)
+            yield url
+        finally:
+            server.should_exit = True
+            thread.join(timeout)

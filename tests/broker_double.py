@@ -5,8 +5,9 @@ and the `pact broker` CLI use: the index, pacts for verification with consumer v
 selectors, pending and WIP pacts, pact documents, verification results, pacticipants,
 branches, versions and tags, the can-i-deploy matrix for environments, environments and
 recorded deployments, webhooks (stored and "executed" without any outbound request),
-PactFlow secrets and PactFlow provider contracts (bi-directional testing). It runs under a real uvicorn server in a background thread on
-127.0.0.1, records every request it receives, and can be told to fail or stall a route.
+PactFlow secrets and PactFlow provider contracts (bi-directional testing). It runs under
+the project's test server (uvicorn in a background thread) on 127.0.0.1, records every
+request it receives, and can be told to fail or stall a route.
 
 Deliberate simplifications: a main branch is "main" or "master"; "latest" means most
 recently added; a pact is pending only when seeded so; tag selectors select nothing; a
@@ -25,19 +26,20 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import ExitStack
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-import uvicorn
 from attrs import define, field, frozen
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from pipeline.server import running_server
 
 HAL_JSON = "application/hal+json"
 MAIN_BRANCHES = ("main", "master")
@@ -201,8 +203,7 @@ class BrokerDouble:
     _secret_names: list[dict[str, Any]] = field(factory=list, init=False)
     _faults: dict[str, _Fault] = field(factory=dict, init=False)
     _lock: threading.RLock = field(factory=threading.RLock, init=False)
-    _server: uvicorn.Server | None = field(default=None, init=False)
-    _thread: threading.Thread | None = field(default=None, init=False)
+    _serving: ExitStack | None = field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         """Seed the production environment, as a fresh broker has it."""
@@ -212,28 +213,16 @@ class BrokerDouble:
 
     def start(self) -> None:
         """Serve the double on a free port of 127.0.0.1 and wait until it is ready."""
-        if self._server is not None:
+        if self._serving is not None:
             raise RuntimeError("the broker double is already running")
-        config = uvicorn.Config(self._app(), host="127.0.0.1", port=0, log_level="warning",
-                                access_log=False, lifespan="off", ws="none", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="broker-double", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the broker double did not start")
-            time.sleep(0.01)
-        self.base_url = f"http://127.0.0.1:{self._server.servers[0].sockets[0].getsockname()[1]}"
+        self._serving = ExitStack()
+        self.base_url = self._serving.enter_context(running_server(self._app()))
 
     def stop(self) -> None:
         """Shut the server down and wait for its thread."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server, self._thread = None, None
+        if self._serving is not None:
+            self._serving.close()
+        self._serving = None
 
     def __enter__(self) -> BrokerDouble:
         """Start the double for a `with` block."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,13 @@ def environment(broker: BrokerDouble | None = None, **extra: str) -> dict[str, s
     if broker is not None:
         env |= {"PACT_BROKER_BASE_URL": broker.base_url, "PACT_BROKER_TOKEN": TOKEN}
     return env | extra
+
+
+def dead_port() -> int:
+    """A loopback port that nothing listens on: a broker that cannot be reached."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def pipeline(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

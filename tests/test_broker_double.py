@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pact import Verifier
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from broker_double import BrokerDouble
+from pipeline.server import running_server
 
 PROVIDER = "ProductProvider"
 CONSUMER = "ProductConsumer"
@@ -60,21 +59,6 @@ def product_app(product: dict[str, Any]) -> Starlette:
     return Starlette(routes=[Route("/product/{product_id}", get_product)])
 
 
-def serve(app: Starlette) -> Iterator[str]:
-    """Serve an app on a free local port, yielding its URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            access_log=False, lifespan="off", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive(), "provider did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def pact_environment() -> Iterator[None]:
     """No tracking, and no broker settings leaking in from the environment."""
@@ -89,13 +73,15 @@ def pact_environment() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def provider_url() -> Iterator[str]:
     """A provider that keeps the contract."""
-    yield from serve(product_app(PRODUCT))
+    with running_server(product_app(PRODUCT)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def broken_provider_url() -> Iterator[str]:
     """A provider that breaks the contract."""
-    yield from serve(product_app(PRODUCT | {"type": 42}))
+    with running_server(product_app(PRODUCT | {"type": 42})) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,12 +7,23 @@ import shutil
 from pathlib import Path
 
 from broker_double import BrokerDouble
-from pipeline.server import free_port
-from pipeline_runs import PASSWORD, PROVIDER, ROOT, TOKEN, environment, failure, make, output, pipeline, project_pact
+from pipeline_runs import (
+    PASSWORD,
+    PROVIDER,
+    ROOT,
+    TOKEN,
+    dead_port,
+    environment,
+    failure,
+    make,
+    output,
+    pipeline,
+    project_pact,
+)
 
 
 def test_a_token_beside_credentials_in_the_broker_url_is_one_line(tmp_path: Path) -> None:
-    env = environment(GIT_COMMIT="prov-1", PACT_BROKER_BASE_URL=f"http://ci:{PASSWORD}@127.0.0.1:{free_port()}", PACT_BROKER_TOKEN=TOKEN)
+    env = environment(GIT_COMMIT="prov-1", PACT_BROKER_BASE_URL=f"http://ci:{PASSWORD}@127.0.0.1:{dead_port()}", PACT_BROKER_TOKEN=TOKEN)
     for step in ("ci", "can-i-deploy"):
         done = pipeline(step, tmp_path, env)
         assert done.returncode != 0
@@ -21,7 +32,7 @@ def test_a_token_beside_credentials_in_the_broker_url_is_one_line(tmp_path: Path
 
 
 def test_an_unreachable_broker_is_named_without_its_credentials(tmp_path: Path) -> None:
-    dead = f"127.0.0.1:{free_port()}"
+    dead = f"127.0.0.1:{dead_port()}"
     env = environment(GIT_COMMIT="prov-1", PACT_BROKER_BASE_URL=f"http://ci:{PASSWORD}@{dead}", PACT_BROKER_HTTP_RETRIES="0")
     for target, jobs in (("verify", "2"), ("can_i_deploy", "1")):
         done = make(target, tmp_path, env | {"JOBS": jobs})

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from broker_double import BrokerDouble
-from pipeline.server import free_port
 from pipeline.settings import Settings
-from pipeline_runs import PROVIDER, TOKEN, environment, failure, make, output, pipeline, project_pact
+from pipeline_runs import PROVIDER, TOKEN, dead_port, environment, failure, make, output, pipeline, project_pact
 from test_pipeline import broken_pact
 
 WEB = "pactflow-example-consumer"
@@ -110,7 +109,7 @@ def test_only_an_unknown_answer_is_retried_and_a_dead_broker_fails_at_once(broke
     unknown = make("can_i_deploy", tmp_path, environment(broker, GIT_COMMIT="never-verified") | retried)
     assert unknown.returncode != 0 and ": unknown." in failure(unknown)
     assert matrix_requests(broker) == 3  # asked, then twice again
-    dead = environment(PACT_BROKER_BASE_URL=f"http://127.0.0.1:{free_port()}", PACT_BROKER_TOKEN=TOKEN, GIT_COMMIT="prov-5",
+    dead = environment(PACT_BROKER_BASE_URL=f"http://127.0.0.1:{dead_port()}", PACT_BROKER_TOKEN=TOKEN, GIT_COMMIT="prov-5",
                        CAN_I_DEPLOY_RETRIES="5", CAN_I_DEPLOY_RETRY_INTERVAL="60")  # fmt: skip
     started = time.monotonic()
     try:

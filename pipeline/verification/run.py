@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from pipeline.server import LOOPBACK, free_port, running_server
+from pipeline.server import LOOPBACK, running_server
 from pipeline.settings import Settings
 from pipeline.verification import results
 from pipeline.verification.outcome import Outcome
@@ -118,16 +118,15 @@ def run(settings: Settings, pacts: Sequence[ToVerify], *, publish: bool = False)
     """Serve the verification app on loopback and replay each pact against it with a verifier of its own,
     one after the other, within VERIFY_TIMEOUT for them all."""
     app = create_verification_app()
-    port = free_port()
     deadline = time.monotonic() + settings.verify_timeout
     outcomes: list[Outcome] = []
-    with running_server(app, port=port):
+    with running_server(app) as base_url:
         for pact in pacts:
             left = deadline - time.monotonic()
             if left <= 0:  # a run that did not finish in time took all that was left
                 outcomes.append(Outcome(interactions=(), errors=(NOT_REACHED,)))
                 continue
-            outcomes.append(run_one(app, f"http://{LOOPBACK}:{port}", settings, pact, publish, left))
+            outcomes.append(run_one(app, base_url, settings, pact, publish, left))
     return outcomes
 
 

@@ -19,10 +19,19 @@ from pathlib import Path
 import pytest
 
 from broker_double import BrokerDouble
-from pipeline.server import free_port
 from pipeline_runs import (
-    PROVIDER, TOKEN, consumer_pact, environment, failed_line, failure, named_products, output, pipeline, project_pact,
-)  # fmt: skip
+    PROVIDER,
+    TOKEN,
+    consumer_pact,
+    dead_port,
+    environment,
+    failed_line,
+    failure,
+    named_products,
+    output,
+    pipeline,
+    project_pact,
+)
 
 from .budget import full_budget
 from .report import Proof
@@ -71,7 +80,7 @@ def assert_not_claimed_published(text: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_broker_down_before_the_build(proof: Proof, mode: str, tmp_path: Path) -> None:
-    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    dead = f"http://127.0.0.1:{dead_port()}"  # nothing listens there
     env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_BASE_URL=dead, PACT_BROKER_TOKEN=TOKEN,
                       PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")  # fmt: skip
     if mode == "webhook":

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from broker_double import BrokerDouble
-from pipeline.server import free_port
-from pipeline_runs import PROVIDER, TOKEN, environment, failed_line, output, pipeline, project_pact
+from pipeline_runs import PROVIDER, TOKEN, dead_port, environment, failed_line, output, pipeline, project_pact
 
 from .report import Proof
 
@@ -64,7 +63,7 @@ def test_a_broker_fault_on_publishing_fails_in_one_line(proof: Proof, broker: Br
 
 
 def test_the_broker_down_fails_in_one_line(proof: Proof, tmp_path: Path) -> None:
-    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    dead = f"http://127.0.0.1:{dead_port()}"  # nothing listens there
     code, text = publish(dead, tmp_path)
     proof.count("faults")
     assert_refused(code, text, "publish-provider-contract", dead)

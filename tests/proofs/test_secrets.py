@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from broker_double import BrokerDouble
-from pipeline.server import free_port
-from pipeline_runs import ROOT, consumer_pact, environment, make, named_products, pipeline, project_pact
+from pipeline_runs import ROOT, consumer_pact, dead_port, environment, make, named_products, pipeline, project_pact
 
 from .budget import BUDGET, full_budget, sized
 from .report import Proof
@@ -115,7 +114,7 @@ def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: 
 
 
 def test_failures_do_not_show_a_credential(proof: Proof, auth: str, tmp_path: Path) -> None:
-    dead = f"http://127.0.0.1:{free_port()}"
+    dead = f"http://127.0.0.1:{dead_port()}"
     env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", **credentials(dead, auth))
     env["PACT_BROKER_HTTP_RETRIES"] = str(sized(1, 3))  # each call to the dead broker retries, and waits for it
     for step, jobs in (("ci", "1"), ("ci", "2"), ("can-i-deploy", "1"), ("record-deployment", "1"), ("create-travis-token-secret", "1"), *MORE_FAILING):
