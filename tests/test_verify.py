@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.verification.workers import start_method, worker_count
 from pipeline.verify import main
-from pipeline_runs import environment
+from tests.support.runs import environment
 
 PACTS = Path(__file__).resolve().parent.parent / "pacts"
 
