@@ -9,8 +9,10 @@ from starlette.testclient import TestClient
 from example_provider.app import create_app
 from example_provider.store import ProductStore
 from pipeline.settings import VARIABLES
-from proofs.budget import check_budget
 from states import create_verification_app
+from tests.proofs.budget import check_budget
+from tests.support.broker import BrokerDouble
+from tests.support.runs import TOKEN
 
 
 def pytest_configure() -> None:
@@ -42,3 +44,10 @@ def states_client(store: ProductStore) -> Iterator[TestClient]:
     """A client of the verification app, whose states path is on `client.app.state.states_path`."""
     with TestClient(create_verification_app(store), base_url="http://127.0.0.1") as client:
         yield client
+
+
+@pytest.fixture
+def broker() -> Iterator[BrokerDouble]:
+    """A started broker double that takes the tests' token."""
+    with BrokerDouble(token=TOKEN) as double:
+        yield double

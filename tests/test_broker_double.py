@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from broker_double import BrokerDouble
 from pipeline.server import running_server
+from tests.support.broker import BrokerDouble
 
 PROVIDER = "ProductProvider"
 CONSUMER = "ProductConsumer"

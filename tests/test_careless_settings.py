@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from broker_double import BrokerDouble
-from pipeline_runs import (
+from tests.support.broker import BrokerDouble
+from tests.support.runs import (
     PASSWORD,
     PROVIDER,
     ROOT,

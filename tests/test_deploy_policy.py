@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from broker_double import BrokerDouble
 from pipeline.settings import Settings
-from pipeline_runs import PROVIDER, TOKEN, dead_port, environment, failure, make, output, pipeline, project_pact
-from test_pipeline import broken_pact
+from tests.support.broker import BrokerDouble
+from tests.support.runs import PROVIDER, TOKEN, dead_port, environment, failure, make, output, pipeline, project_pact
+from tests.test_pipeline import broken_pact
 
 WEB = "pactflow-example-consumer"
 

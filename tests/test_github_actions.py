@@ -14,10 +14,10 @@ import httpx
 import pytest
 from junitparser import JUnitXml
 
-from broker_double import BrokerDouble
-from github_workflows import WORKFLOWS, Evaluator, Run, Step, UnknownExpression, load, plan, run_steps, uploaded
 from pipeline.settings import Settings
-from pipeline_runs import PROVIDER, ROOT, TOKEN, consumer_pact, environment, failure, output, project_pact
+from tests.support.broker import BrokerDouble
+from tests.support.runs import PROVIDER, ROOT, TOKEN, consumer_pact, environment, failure, output, project_pact
+from tests.support.workflows import WORKFLOWS, Evaluator, Run, Step, UnknownExpression, load, plan, run_steps, uploaded
 
 BUILD = "build.yml"
 WEBHOOK = "contract_requiring_verification_published.yml"
@@ -169,7 +169,7 @@ def test_the_evaluator_refuses_what_it_does_not_know(expression: str) -> None:
 def test_a_workflow_with_an_unknown_expression_cannot_pass(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     text = (WORKFLOWS / WEBHOOK).read_text().replace("${{ vars.PACT_BROKER_BASE_URL }}", "${{ fromJSON(vars.X) }}")
     (tmp_path / WEBHOOK).write_text(text)
-    monkeypatch.setattr("github_workflows.WORKFLOWS", tmp_path)
+    monkeypatch.setattr("tests.support.workflows.WORKFLOWS", tmp_path)
     with pytest.raises(UnknownExpression, match="fromJSON"):
         plan(WEBHOOK, dispatch_run("https://broker.example/pact", "main"))
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from broker_double import BrokerDouble
 from pipeline.__main__ import main
-from pipeline_runs import PROVIDER, ROOT, TOKEN, environment, make, output
+from tests.support.broker import BrokerDouble
+from tests.support.runs import PROVIDER, ROOT, TOKEN, environment, make, output
 
 GITHUB_TOKEN = "sentinel-github-7d2e91"
 BODY = ROOT / "pactflow" / "github-actions-webhook.json"
@@ -28,12 +27,6 @@ BROKER_PARAMETERS = {
     "pactbroker.gitlabVerificationStatus", "pactbroker.consumerLabels", "pactbroker.providerLabels",
     "pactbroker.eventName", "pactbroker.buildUrl", "pactbroker.currentlyDeployedProviderVersionNumber",
 }  # fmt: skip
-
-
-@pytest.fixture
-def broker() -> Iterator[BrokerDouble]:
-    with BrokerDouble(token=TOKEN) as double:
-        yield double
 
 
 def github_env(broker: BrokerDouble, **extra: str) -> dict[str, str]:

@@ -4,24 +4,17 @@ them, and no value reaches the `pact` CLI as an option."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from broker_double import BrokerDouble
-from pipeline_runs import PROVIDER, ROOT, TOKEN, environment, failure, make, output
+from tests.support.broker import BrokerDouble
+from tests.support.runs import PROVIDER, ROOT, environment, failure, make, output
 
 MARKER = "marker-7c41e0"
 # The variables a user, a CI or a webhook sets and the pipeline reads.
 OUTSIDE = ("PACT_URL", "JOBS", "PACT_DIR", "GIT_COMMIT", "GIT_BRANCH", "PACT_BROKER_BASE_URL", "DEPLOY_ENVIRONMENT",
            "MAIN_BRANCH", "VERIFY_TIMEOUT", "PACT_PROVIDER_NAME", "TRAVIS_REPO_SLUG", "GITHUB_REPOSITORY")  # fmt: skip
-
-
-@pytest.fixture
-def broker() -> Iterator[BrokerDouble]:
-    with BrokerDouble(token=TOKEN) as double:
-        yield double
 
 
 def targets() -> list[str]:

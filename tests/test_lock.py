@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline_runs import ROOT
+from tests.support.runs import ROOT
 
 UV = ROOT / ".tools" / "bin" / "uv"
 STALE = "uv.lock is out of date with pyproject.toml: run make lock"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from broker_double import BrokerDouble
 from pipeline.verification.outcome import Interaction, Outcome, PactResult
 from pipeline.verification.report import closing_line
 from pipeline.verify import main
-from pipeline_runs import PROVIDER, TOKEN, consumer_pact, environment, make, output, pipeline
+from tests.support.broker import BrokerDouble
+from tests.support.runs import PROVIDER, TOKEN, consumer_pact, environment, make, output, pipeline
 
 GOOD = consumer_pact("web", ("10", "Ten"))
 

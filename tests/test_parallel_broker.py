@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from broker_double import BrokerDouble
-from pipeline_runs import ROOT, TOKEN, consumer_pact, environment, make, named_products, output, project_pact
+from tests.support.broker import BrokerDouble
+from tests.support.runs import ROOT, consumer_pact, environment, make, named_products, output, project_pact
 
 WEB = "pactflow-example-consumer"
-
-
-@pytest.fixture
-def broker() -> Iterator[BrokerDouble]:
-    with BrokerDouble(token=TOKEN) as double:
-        yield double
 
 
 def published(broker: BrokerDouble, run: slice = slice(None)) -> list[tuple[object, ...]]:

@@ -4,13 +4,23 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from broker_double import BrokerDouble
-from pipeline_runs import PASSWORD, PROVIDER, ROOT, TOKEN, environment, failure, make, output, pipeline, project_pact
+from tests.support.broker import BrokerDouble
+from tests.support.runs import (
+    PASSWORD,
+    PROVIDER,
+    ROOT,
+    TOKEN,
+    environment,
+    failure,
+    make,
+    output,
+    pipeline,
+    project_pact,
+)
 
 WEB = "pactflow-example-consumer"
 
@@ -30,12 +40,6 @@ def broken_pact() -> dict[str, object]:
         ],
         "metadata": {"pactSpecification": {"version": "3.0.0"}},
     }
-
-
-@pytest.fixture
-def broker() -> Iterator[BrokerDouble]:
-    with BrokerDouble(token=TOKEN) as double:
-        yield double
 
 
 @pytest.fixture

@@ -14,14 +14,25 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from broker_double import BrokerDouble
 from example_provider.app import create_app
 from example_provider.responses import JSONResponse
 from pipeline.build import ci
 from pipeline.errors import StepFailed
 from pipeline.self_verification import SelfVerificationError, self_verify
 from pipeline.settings import Settings
-from pipeline_runs import PASSWORD, PROVIDER, ROOT, TOKEN, environment, failure, make, output, pipeline, project_pact
+from tests.support.broker import BrokerDouble
+from tests.support.runs import (
+    PASSWORD,
+    PROVIDER,
+    ROOT,
+    TOKEN,
+    environment,
+    failure,
+    make,
+    output,
+    pipeline,
+    project_pact,
+)
 
 OPENAPI = ROOT / "example_provider" / "openapi.yaml"
 CONTRACT_PATH = f"/provider-contracts/provider/{PROVIDER}/publish"

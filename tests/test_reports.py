@@ -11,8 +11,8 @@ from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 
 from pipeline.github import markdown
 from pipeline.verify import main
-from pipeline_runs import environment
-from test_verify import PACTS, interaction, pact, write
+from tests.support.runs import environment
+from tests.test_verify import PACTS, interaction, pact, write
 
 HOSTILE = "web\n::error::forged"
 

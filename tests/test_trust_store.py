@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 from pipeline.verification import trust
 from pipeline.verification.trust import system_bundle, system_trust_read_once
 from pipeline.verify import main
-from pipeline_runs import ROOT, environment
+from tests.support.runs import ROOT, environment
 
 PACT = ROOT / "pacts" / "pactflow-example-consumer-pactflow-example-provider-python.json"
 Issuer = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]

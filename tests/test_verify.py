@@ -18,7 +18,7 @@ from junitparser import JUnitXml
 
 from pipeline.verification.workers import start_method, worker_count
 from pipeline.verify import main
-from pipeline_runs import environment
+from tests.support.runs import environment
 
 PACTS = Path(__file__).resolve().parent.parent / "pacts"
 

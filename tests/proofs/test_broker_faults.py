@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from broker_double import BrokerDouble
-from pipeline_runs import (
+from tests.support.broker import BrokerDouble
+from tests.support.runs import (
     PROVIDER,
     TOKEN,
     consumer_pact,
@@ -42,12 +42,6 @@ MODES = ("main", "workers", "webhook")
 def modes(quick: str) -> list[pytest.ParameterSet]:
     """Every mode; at the quick budget only `quick`, for a fault the three modes meet on one path."""
     return [pytest.param(mode, marks=() if mode == quick else full_budget) for mode in MODES]
-
-
-@pytest.fixture
-def broker() -> Iterator[BrokerDouble]:
-    with BrokerDouble(token=TOKEN) as double:
-        yield double
 
 
 def run_build(broker: BrokerDouble, mode: str, cwd: Path, **extra: str) -> tuple[int, str]:

@@ -4,24 +4,18 @@ retries of a 5xx are bounded by PACT_BROKER_HTTP_RETRIES."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from broker_double import BrokerDouble
-from pipeline_runs import PROVIDER, TOKEN, dead_port, environment, failed_line, output, pipeline, project_pact
+from tests.support.broker import BrokerDouble
+from tests.support.runs import PROVIDER, TOKEN, dead_port, environment, failed_line, output, pipeline, project_pact
 
 from .report import Proof
 
 CONTRACT_PATH = f"/provider-contracts/provider/{PROVIDER}/publish"
 ATTEMPTS = "2"  # PACT_BROKER_HTTP_RETRIES: how many times the CLI sends a request that gets a 5xx
-
-
-@pytest.fixture
-def broker() -> Iterator[BrokerDouble]:
-    with BrokerDouble(token=TOKEN) as double:
-        yield double
 
 
 def publish(broker_url: str, cwd: Path, step: str = "publish-provider-contract") -> tuple[int, str]:

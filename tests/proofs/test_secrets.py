@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from broker_double import BrokerDouble
-from pipeline_runs import ROOT, consumer_pact, dead_port, environment, make, named_products, pipeline, project_pact
+from tests.support.broker import BrokerDouble
+from tests.support.runs import ROOT, consumer_pact, dead_port, environment, make, named_products, pipeline, project_pact
 
 from .budget import BUDGET, full_budget, sized
 from .report import Proof

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from broker_double import BrokerDouble
 from pipeline.settings import VARIABLES
+from tests.support.broker import BrokerDouble
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = "pactflow-example-provider-python"
 TOKEN = "sentinel-token-5f2b9c"
 PASSWORD = "sentinel-password-8d1e4a"
@@ -54,7 +54,16 @@ def pipeline(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
 
 def make(target: str, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """A real Make target, run from `cwd` with this test's Python (no install step)."""
-    command = ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), f"BIN={Path(sys.executable).parent}", "STAMP=", target, *args]
+    command = [
+        "make",
+        "--no-print-directory",
+        "-f",
+        str(ROOT / "Makefile"),
+        f"BIN={Path(sys.executable).parent}",
+        "STAMP=",
+        target,
+        *args,
+    ]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from attrs import field, frozen
 
-from pipeline_runs import ROOT, make
+from tests.support.runs import ROOT, make
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
@@ -60,7 +60,8 @@ class Run:
         return {
             "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": self.event_name, "GITHUB_SHA": self.sha,
             "GITHUB_REF": self.ref, "GITHUB_REF_NAME": self.ref_name, "GITHUB_HEAD_REF": self.head_ref,
-            "GITHUB_REPOSITORY": self.repository, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": self.run_id,
+            "GITHUB_REPOSITORY": self.repository, "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_RUN_ID": self.run_id,
         }  # fmt: skip
 
 
@@ -283,7 +284,9 @@ def needs(job: Mapping[str, Any]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def run_steps(steps: list[Step], run: Run, cwd: Path, base: dict[str, str]) -> list[tuple[Step, subprocess.CompletedProcess[str]]]:
+def run_steps(
+    steps: list[Step], run: Run, cwd: Path, base: dict[str, str]
+) -> list[tuple[Step, subprocess.CompletedProcess[str]]]:
     """Run each make step as GitHub would: the runner's variables, then the step's env, over `base`.
     `make ci` runs with its test-suite prerequisite taken as done (`-o test`): a test cannot run the suite."""
     done = []

@@ -47,11 +47,23 @@ REDACTED = "**********"
 # Route names for fail(): "pact" covers every pact document, "publish" results, "version"
 # versions and their tags, "webhook" a webhook and its execution, "provider_contract" the
 # publication of a provider contract.
-ROUTES = frozenset({
-    "index", "for_verification", "pact", "publish", "pacticipant", "branch_version",
-    "matrix", "environments", "version", "record_deployment", "webhook", "secrets",
-    "provider_contract",
-})
+ROUTES = frozenset(
+    {
+        "index",
+        "for_verification",
+        "pact",
+        "publish",
+        "pacticipant",
+        "branch_version",
+        "matrix",
+        "environments",
+        "version",
+        "record_deployment",
+        "webhook",
+        "secrets",
+        "provider_contract",
+    }
+)
 
 Handler = Callable[[Request, Any], Response]
 
@@ -158,7 +170,8 @@ def _contract_errors(body: Any) -> dict[str, list[str]]:
     if not isinstance(contract, dict) or not _is_base64(contract.get("content")):
         errors["contract"] = ["must have its content, base64 encoded"]
     elif (results := contract.get("selfVerificationResults")) is not None and not (
-            isinstance(results, dict) and isinstance(results.get("success"), bool) and _is_base64(results.get("content"))):
+        isinstance(results, dict) and isinstance(results.get("success"), bool) and _is_base64(results.get("content"))
+    ):
         errors["selfVerificationResults"] = ["must have success (true or false) and the content, base64 encoded"]
     return errors
 
@@ -229,15 +242,24 @@ class BrokerDouble:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Stop the double at the end of a `with` block."""
         self.stop()
 
     # -- seeding -------------------------------------------------------------------------
 
-    def add_pact(self, pact: dict[str, Any], *, consumer_version: str = "1.0.0", branch: str = "main",
-                 pending: bool = False, wip: bool = False, deployed: bool = False) -> str:
+    def add_pact(
+        self,
+        pact: dict[str, Any],
+        *,
+        consumer_version: str = "1.0.0",
+        branch: str = "main",
+        pending: bool = False,
+        wip: bool = False,
+        deployed: bool = False,
+    ) -> str:
         """Store a pact published by a consumer version; return its permalink (absolute once started).
 
         Interactions without an `_id` get one. `deployed` marks the consumer version as
@@ -260,10 +282,13 @@ class BrokerDouble:
     def add_environment(self, name: str, *, production: bool = True) -> str:
         """Create (or update) an environment by name and return its uuid."""
         with self._lock:
-            env_uuid = next((u for u, e in self._environments.items() if e["name"] == name),
-                            str(uuidlib.uuid4()))
-            self._environments[env_uuid] = {"uuid": env_uuid, "name": name,
-                                            "displayName": name.title(), "production": production}
+            env_uuid = next((u for u, e in self._environments.items() if e["name"] == name), str(uuidlib.uuid4()))
+            self._environments[env_uuid] = {
+                "uuid": env_uuid,
+                "name": name,
+                "displayName": name.title(),
+                "production": production,
+            }
         return env_uuid
 
     def add_version(self, pacticipant: str, version: str, *, branch: str | None = None) -> None:
@@ -308,7 +333,8 @@ class BrokerDouble:
 
     def _known(self, pacticipant: str) -> bool:
         return any(name == pacticipant for name, _ in self._versions) or any(
-            pacticipant in (p.provider, p.consumer) for p in self._pacts.values())
+            pacticipant in (p.provider, p.consumer) for p in self._pacts.values()
+        )
 
     def _take_fault(self, route: str) -> _Fault | None:
         with self._lock:
@@ -333,8 +359,15 @@ class BrokerDouble:
     def _record(self, request: Request, route: str, body: Any) -> None:
         if route == "secrets" and isinstance(body, dict) and "value" in body:
             body = body | {"value": REDACTED}
-        self.requests.append(RecordedRequest(method=request.method, path=request.url.path,
-                                             query=request.url.query, headers=dict(request.headers), json=body))
+        self.requests.append(
+            RecordedRequest(
+                method=request.method,
+                path=request.url.path,
+                query=request.url.query,
+                headers=dict(request.headers),
+                json=body,
+            )
+        )
 
     def _endpoint(self, route: str, handlers: dict[str, Handler]) -> Callable[[Request], Awaitable[Response]]:
         """Wrap a route's handlers with recording, authentication and fault injection."""
@@ -368,8 +401,11 @@ class BrokerDouble:
         meta = sha + "/metadata/{metadata}"
         table: list[tuple[str, str, dict[str, Handler]]] = [
             ("/", "index", {"GET": self._index}),
-            ("/pacts/provider/{provider}/for-verification", "for_verification",
-             {"GET": self._for_verification_get, "POST": self._for_verification_post}),
+            (
+                "/pacts/provider/{provider}/for-verification",
+                "for_verification",
+                {"GET": self._for_verification_get, "POST": self._for_verification_post},
+            ),
             ("/pacts/provider/{provider}/latest", "pact", {"GET": self._latest_pacts}),
             (pact + "/version/{cv}", "pact", {"GET": self._pact_by_version}),
             (sha, "pact", {"GET": self._pact_by_sha}),
@@ -378,12 +414,14 @@ class BrokerDouble:
             (meta + "/verification-results", "publish", {"POST": self._publish}),
             (sha + "/verification-results/{number:int}", "publish", {"GET": self._result}),
             ("/pacticipants/{name}", "pacticipant", {"GET": self._pacticipant}),
-            ("/pacticipants/{name}/branches/{branch:path}/versions/{version}", "branch_version",
-             {"PUT": self._branch_version}),
+            (
+                "/pacticipants/{name}/branches/{branch:path}/versions/{version}",
+                "branch_version",
+                {"PUT": self._branch_version},
+            ),
             (version, "version", {"GET": self._version}),
             (version + "/tags/{tag}", "version", {"PUT": self._tag}),
-            (version + "/deployed-versions/environment/{env}", "record_deployment",
-             {"POST": self._record_deployment}),
+            (version + "/deployed-versions/environment/{env}", "record_deployment", {"POST": self._record_deployment}),
             ("/matrix", "matrix", {"GET": self._matrix}),
             ("/environments", "environments", {"GET": self._list_environments}),
             ("/environments/{env}", "environments", {"GET": self._environment}),
@@ -391,13 +429,17 @@ class BrokerDouble:
             ("/webhooks/{uuid}", "webhook", {"GET": self._webhook, "PUT": self._put_webhook}),
             ("/webhooks/{uuid}/execute", "webhook", {"POST": self._execute_webhook}),
             ("/secrets", "secrets", {"GET": self._list_secrets, "POST": self._add_secret}),
-            ("/provider-contracts/provider/{provider}/publish", "provider_contract",
-             {"POST": self._publish_provider_contract}),
+            (
+                "/provider-contracts/provider/{provider}/publish",
+                "provider_contract",
+                {"POST": self._publish_provider_contract},
+            ),
             ("/{rest:path}", "unknown", {}),
         ]
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-        return Starlette(routes=[Route(path, self._endpoint(name, handlers), methods=methods)
-                                 for path, name, handlers in table])
+        return Starlette(
+            routes=[Route(path, self._endpoint(name, handlers), methods=methods) for path, name, handlers in table]
+        )
 
     # -- index and pacts -----------------------------------------------------------------
 
@@ -405,19 +447,23 @@ class BrokerDouble:
         def rel(path: str) -> dict[str, Any]:
             return {"href": self.base_url + path, "templated": "{" in path}
 
-        return _hal({"_links": {
-            "self": rel(""),
-            "pb:provider-pacts-for-verification": rel("/pacts/provider/{provider}/for-verification"),
-            "pb:latest-provider-pacts": rel("/pacts/provider/{provider}/latest"),
-            "pb:pacticipant": rel("/pacticipants/{pacticipant}"),
-            "pb:pacticipant-version": rel("/pacticipants/{pacticipant}/versions/{version}"),
-            "pb:environments": rel("/environments"),
-            "pb:environment": rel("/environments/{uuid}"),
-            "pb:webhooks": rel("/webhooks"),
-            "pb:webhook": rel("/webhooks/{uuid}"),
-            "pb:secrets": rel("/secrets"),
-            "pf:publish-provider-contract": rel("/provider-contracts/provider/{provider}/publish"),
-        }})
+        return _hal(
+            {
+                "_links": {
+                    "self": rel(""),
+                    "pb:provider-pacts-for-verification": rel("/pacts/provider/{provider}/for-verification"),
+                    "pb:latest-provider-pacts": rel("/pacts/provider/{provider}/latest"),
+                    "pb:pacticipant": rel("/pacticipants/{pacticipant}"),
+                    "pb:pacticipant-version": rel("/pacticipants/{pacticipant}/versions/{version}"),
+                    "pb:environments": rel("/environments"),
+                    "pb:environment": rel("/environments/{uuid}"),
+                    "pb:webhooks": rel("/webhooks"),
+                    "pb:webhook": rel("/webhooks/{uuid}"),
+                    "pb:secrets": rel("/secrets"),
+                    "pf:publish-provider-contract": rel("/provider-contracts/provider/{provider}/publish"),
+                }
+            }
+        )
 
     def _provider_pacts(self, provider: str) -> list[_Pact]:
         return [p for p in self._pacts.values() if p.provider == provider]
@@ -450,11 +496,16 @@ class BrokerDouble:
                     found.append(pact)
                 reasons.append(json.dumps(selector))
         with_pending = bool(body.get("includePendingStatus"))
-        entries = [self._entry(found, reasons, pending=with_pending and any(p.pending for p in found))
-                   for found, reasons in chosen.values()]
+        entries = [
+            self._entry(found, reasons, pending=with_pending and any(p.pending for p in found))
+            for found, reasons in chosen.values()
+        ]
         if body.get("includeWipPactsSince"):
-            entries += [self._entry([p], ["work in progress"], pending=True, wip=True)
-                        for p in pacts if p.wip and (p.consumer, p.sha) not in chosen]
+            entries += [
+                self._entry([p], ["work in progress"], pending=True, wip=True)
+                for p in pacts
+                if p.wip and (p.consumer, p.sha) not in chosen
+            ]
         return _hal({"_embedded": {"pacts": entries}, "_links": self._here(request)})
 
     def _select(self, pacts: list[_Pact], selector: dict[str, Any], branch: str | None) -> list[_Pact]:
@@ -470,27 +521,45 @@ class BrokerDouble:
             on_branch = [p for p in candidates if p.branch == selector["branch"]]
             return on_branch if selector.get("latest") is False else _latest_per_consumer(on_branch)
         if any(selector.get(k) for k in ("deployedOrReleased", "deployed", "released")):
-            return [p for p in candidates
-                    if p.consumer_version in self._deployed_versions(p.consumer, selector.get("environment"))]
+            return [
+                p
+                for p in candidates
+                if p.consumer_version in self._deployed_versions(p.consumer, selector.get("environment"))
+            ]
         return _latest_per_consumer(candidates)
 
     def _deployed_versions(self, pacticipant: str, environment: str | None) -> set[str]:
-        return {version for (name, env, _), version in self._deployed.items()
-                if name == pacticipant and environment in (None, env)}
+        return {
+            version
+            for (name, env, _), version in self._deployed.items()
+            if name == pacticipant and environment in (None, env)
+        }
 
-    def _entry(self, pacts: list[_Pact], reasons: list[str], *, pending: bool,
-               wip: bool = False) -> dict[str, Any]:
+    def _entry(self, pacts: list[_Pact], reasons: list[str], *, pending: bool, wip: bool = False) -> dict[str, Any]:
         pact, versions = pacts[-1], ", ".join(p.consumer_version for p in pacts)
         href = self._pact_url(pact, _encode_metadata({"cvn": [p.consumer_version for p in pacts], "w": wip}))
-        notices = [{"when": "before_verification", "text": f"The pact at {href} is being verified because it "
-                    f"matches the following configured selection criterion: {'; '.join(reasons)}"}]
+        notices = [
+            {
+                "when": "before_verification",
+                "text": f"The pact at {href} is being verified because it "
+                f"matches the following configured selection criterion: {'; '.join(reasons)}",
+            }
+        ]
         if pending:
-            notices.append({"when": "before_verification", "text": f"This pact is in pending state for "
-                            f"this version of {pact.provider}: a failure will not fail the build."})
-        return {"shortDescription": f"{'WIP pact' if wip else 'Pact'} of {pact.consumer} {versions}",
-                "verificationProperties": {"pending": pending, "wip": wip, "notices": notices},
-                "_links": {"self": {"href": href,
-                                    "name": f"Pact between {pact.consumer} ({versions}) and {pact.provider}"}}}
+            notices.append(
+                {
+                    "when": "before_verification",
+                    "text": f"This pact is in pending state for "
+                    f"this version of {pact.provider}: a failure will not fail the build.",
+                }
+            )
+        return {
+            "shortDescription": f"{'WIP pact' if wip else 'Pact'} of {pact.consumer} {versions}",
+            "verificationProperties": {"pending": pending, "wip": wip, "notices": notices},
+            "_links": {
+                "self": {"href": href, "name": f"Pact between {pact.consumer} ({versions}) and {pact.provider}"}
+            },
+        }
 
     def _pact_url(self, pact: _Pact, metadata: str | None = None) -> str:
         url = self._link("pacts", "provider", pact.provider, "consumer", pact.consumer, "pact-version", pact.sha)
@@ -505,10 +574,13 @@ class BrokerDouble:
         document["_links"] = self._here(request) | {
             "pb:provider": {"href": self._link("pacticipants", pact.provider), "name": pact.provider},
             "pb:consumer": {"href": self._link("pacticipants", pact.consumer), "name": pact.consumer},
-            "pb:consumer-version": {"href": self._link("pacticipants", pact.consumer, "versions",
-                                                       pact.consumer_version)},
-            "pb:publish-verification-results": {"href": self._pact_url(pact, metadata) + "/verification-results",
-                                                "title": "Publish verification results"},
+            "pb:consumer-version": {
+                "href": self._link("pacticipants", pact.consumer, "versions", pact.consumer_version)
+            },
+            "pb:publish-verification-results": {
+                "href": self._pact_url(pact, metadata) + "/verification-results",
+                "title": "Publish verification results",
+            },
         }
         return _hal(document)
 
@@ -544,13 +616,20 @@ class BrokerDouble:
         self._add_version(pact.provider, version, None)
         number = len(self.verification_results) + 1
         url = f"{self._pact_url(pact)}/verification-results/{number}"
-        self.verification_results.append(copy.deepcopy(body) | {
-            "pact_url": self.base_url + request.url.path.removesuffix("/verification-results"),
-            "consumer": pact.consumer, "provider": pact.provider, "provider_version": version,
-            "branch": (self._versions[(pact.provider, version)] or [None])[-1],
-            "consumer_versions": _decode_metadata(p.get("metadata", "")).get("cvn", [pact.consumer_version]),
-            "pact_version_sha": pact.sha, "number": number, "url": url,
-        })
+        self.verification_results.append(
+            copy.deepcopy(body)
+            | {
+                "pact_url": self.base_url + request.url.path.removesuffix("/verification-results"),
+                "consumer": pact.consumer,
+                "provider": pact.provider,
+                "provider_version": version,
+                "branch": next(reversed(self._versions[(pact.provider, version)]), None),
+                "consumer_versions": _decode_metadata(p.get("metadata", "")).get("cvn", [pact.consumer_version]),
+                "pact_version_sha": pact.sha,
+                "number": number,
+                "url": url,
+            }
+        )
         return _hal(body | {"_links": {"self": {"href": url}}}, 201)
 
     def _result(self, request: Request, body: Any) -> Response:
@@ -562,8 +641,11 @@ class BrokerDouble:
 
     def _latest_result(self, pact: _Pact, provider_version: str) -> dict[str, Any] | None:
         wanted = (pact.provider, pact.consumer, pact.sha, provider_version)
-        found = [r for r in self.verification_results
-                 if (r["provider"], r["consumer"], r["pact_version_sha"], r["provider_version"]) == wanted]
+        found = [
+            r
+            for r in self.verification_results
+            if (r["provider"], r["consumer"], r["pact_version_sha"], r["provider_version"]) == wanted
+        ]
         return found[-1] if found else None
 
     # -- pacticipants, versions, deployments ---------------------------------------------
@@ -573,12 +655,18 @@ class BrokerDouble:
         if not self._known(name):
             return _error(404, f"No pacticipant with name '{name}' found")
         base = self._link("pacticipants", name)
-        return _hal({"name": name, "mainBranch": "main", "_links": {
-            "self": {"href": base},
-            "pb:version": {"href": base + "/versions/{version}", "templated": True},
-            "pb:branch-version": {"href": base + "/branches/{branch}/versions/{version}", "templated": True},
-            "pb:version-tag": {"href": base + "/versions/{version}/tags/{tag}", "templated": True},
-        }})
+        return _hal(
+            {
+                "name": name,
+                "mainBranch": "main",
+                "_links": {
+                    "self": {"href": base},
+                    "pb:version": {"href": base + "/versions/{version}", "templated": True},
+                    "pb:branch-version": {"href": base + "/branches/{branch}/versions/{version}", "templated": True},
+                    "pb:version-tag": {"href": base + "/versions/{version}/tags/{tag}", "templated": True},
+                },
+            }
+        )
 
     def _branch_version(self, request: Request, body: Any) -> Response:
         p = request.path_params
@@ -595,11 +683,21 @@ class BrokerDouble:
         if (name, version) not in self._versions:
             return _error(404, f"No version '{version}' of pacticipant '{name}' found")
         url = self._link("pacticipants", name, "versions", version)
-        deploy = [{"name": env["name"], "title": f"Record deployment to {env['displayName']}",
-                   "href": f"{url}/deployed-versions/environment/{env_uuid}"}
-                  for env_uuid, env in self._environments.items()]
-        return _hal({"number": version, "branches": self._versions[(name, version)],
-                     "_links": {"self": {"href": url}, "pb:record-deployment": deploy}})
+        deploy = [
+            {
+                "name": env["name"],
+                "title": f"Record deployment to {env['displayName']}",
+                "href": f"{url}/deployed-versions/environment/{env_uuid}",
+            }
+            for env_uuid, env in self._environments.items()
+        ]
+        return _hal(
+            {
+                "number": version,
+                "branches": self._versions[(name, version)],
+                "_links": {"self": {"href": url}, "pb:record-deployment": deploy},
+            }
+        )
 
     def _record_deployment(self, request: Request, body: Any) -> Response:
         """Record a deployment; it replaces the version deployed before to that application instance."""
@@ -609,18 +707,35 @@ class BrokerDouble:
             return _error(404, "No such pacticipant version or environment")
         instance = body.get("applicationInstance") if isinstance(body, dict) else None
         self._deployed[(p["name"], env["name"], instance)] = p["version"]
-        self.deployments.append({"pacticipant": p["name"], "version": p["version"],
-                                 "environment": env["name"], "applicationInstance": instance})
-        return _hal({"uuid": str(uuidlib.uuid4()), "currentlyDeployed": True,
-                     "applicationInstance": instance, "_links": self._here(request)}, 201)
+        self.deployments.append(
+            {
+                "pacticipant": p["name"],
+                "version": p["version"],
+                "environment": env["name"],
+                "applicationInstance": instance,
+            }
+        )
+        return _hal(
+            {
+                "uuid": str(uuidlib.uuid4()),
+                "currentlyDeployed": True,
+                "applicationInstance": instance,
+                "_links": self._here(request),
+            },
+            201,
+        )
 
     def _env_body(self, env_uuid: str) -> dict[str, Any]:
         url = self._link("environments", env_uuid)
         return self._environments[env_uuid] | {"_links": {"self": {"href": url}}}
 
     def _list_environments(self, request: Request, body: Any) -> Response:
-        return _hal({"_embedded": {"environments": [self._env_body(u) for u in self._environments]},
-                     "_links": self._here(request)})
+        return _hal(
+            {
+                "_embedded": {"environments": [self._env_body(u) for u in self._environments]},
+                "_links": self._here(request),
+            }
+        )
 
     def _environment(self, request: Request, body: Any) -> Response:
         if (env_uuid := request.path_params["env"]) not in self._environments:
@@ -659,8 +774,11 @@ class BrokerDouble:
 
     def _provider_rows(self, provider: str, version: str, environment: str | None) -> list[dict[str, Any]]:
         consumers = dict.fromkeys(p.consumer for p in self._provider_pacts(provider))
-        return [self._row(pact, version) for consumer in consumers
-                for pact in self._required_pacts(provider, consumer, environment)]
+        return [
+            self._row(pact, version)
+            for consumer in consumers
+            for pact in self._required_pacts(provider, consumer, environment)
+        ]
 
     def _consumer_rows(self, consumer: str, version: str, environment: str | None) -> list[dict[str, Any]]:
         """Rows for a consumer version's pacts against provider versions in the environment (or on main)."""
@@ -671,20 +789,31 @@ class BrokerDouble:
             if environment is not None:
                 provider_versions = sorted(self._deployed_versions(pact.provider, environment))
             else:
-                provider_versions = [v for (n, v), branches in self._versions.items()
-                                     if n == pact.provider and set(branches) & set(MAIN_BRANCHES)][-1:]
+                provider_versions = [
+                    v
+                    for (n, v), branches in self._versions.items()
+                    if n == pact.provider and set(branches) & set(MAIN_BRANCHES)
+                ][-1:]
             rows += [self._row(pact, provider_version) for provider_version in provider_versions]
         return rows
 
     def _row(self, pact: _Pact, provider_version: str) -> dict[str, Any]:
         result = self._latest_result(pact, provider_version)
-        verification = None if result is None else {
-            "success": result["success"], "verifiedAt": result.get("verificationDate"),
-            "_links": {"self": {"href": result["url"]}}}
-        return {"consumer": {"name": pact.consumer, "version": {"number": pact.consumer_version}},
-                "provider": {"name": pact.provider, "version": {"number": provider_version}},
-                "pact": {"_links": {"self": {"href": self._pact_url(pact)}}},
-                "verificationResult": verification}
+        verification = (
+            None
+            if result is None
+            else {
+                "success": result["success"],
+                "verifiedAt": result.get("verificationDate"),
+                "_links": {"self": {"href": result["url"]}},
+            }
+        )
+        return {
+            "consumer": {"name": pact.consumer, "version": {"number": pact.consumer_version}},
+            "provider": {"name": pact.provider, "version": {"number": provider_version}},
+            "pact": {"_links": {"self": {"href": self._pact_url(pact)}}},
+            "verificationResult": verification,
+        }
 
     # -- webhooks and secrets ------------------------------------------------------------
 
@@ -693,8 +822,10 @@ class BrokerDouble:
         if isinstance(webhook.get("request"), dict):
             webhook["request"] = _redact(webhook["request"])
         url = self._link("webhooks", webhook_uuid)
-        return webhook | {"uuid": webhook_uuid,
-                          "_links": {"self": {"href": url}, "pb:execute": {"href": url + "/execute"}}}
+        return webhook | {
+            "uuid": webhook_uuid,
+            "_links": {"self": {"href": url}, "pb:execute": {"href": url + "/execute"}},
+        }
 
     def _put_webhook(self, request: Request, body: Any) -> Response:
         webhook_request = body.get("request") if isinstance(body, dict) else None
@@ -716,8 +847,9 @@ class BrokerDouble:
         return _hal(self._webhook_body(webhook_uuid))
 
     def _list_webhooks(self, request: Request, body: Any) -> Response:
-        links = [{"href": self._link("webhooks", u), "title": w.get("description", u)}
-                 for u, w in self.webhooks.items()]
+        links = [
+            {"href": self._link("webhooks", u), "title": w.get("description", u)} for u, w in self.webhooks.items()
+        ]
         return _hal({"_links": self._here(request) | {"pb:webhooks": links}})
 
     def _execute_webhook(self, request: Request, body: Any) -> Response:
@@ -725,10 +857,15 @@ class BrokerDouble:
         if (webhook_uuid := request.path_params["uuid"]) not in self.webhooks:
             return _error(404, f"No webhook with uuid '{webhook_uuid}' found")
         self.webhook_executions.append(webhook_uuid)
-        return _hal({"request": _redact(self.webhooks[webhook_uuid].get("request", {})),
-                     "response": {"status": 200, "headers": {}, "body": ""},
-                     "logs": f"Webhook {webhook_uuid} executed by the broker double; no request was sent",
-                     "success": True, "_links": self._here(request)})
+        return _hal(
+            {
+                "request": _redact(self.webhooks[webhook_uuid].get("request", {})),
+                "response": {"status": 200, "headers": {}, "body": ""},
+                "logs": f"Webhook {webhook_uuid} executed by the broker double; no request was sent",
+                "success": True,
+                "_links": self._here(request),
+            }
+        )
 
     def _add_secret(self, request: Request, body: Any) -> Response:
         if not isinstance(body, dict) or not body.get("name") or not isinstance(body.get("value"), str):
@@ -748,19 +885,30 @@ class BrokerDouble:
         self._add_version(provider, version, body.get("branch"))
         contract = body["contract"]
         results = contract.get("selfVerificationResults")
-        self.provider_contracts.append({
-            "provider": provider, "version": version, "branch": body.get("branch"),
-            "buildUrl": body.get("buildUrl"), "content": base64.b64decode(contract["content"]),
-            "contentType": contract.get("contentType"), "specification": contract.get("specification"),
-            "selfVerificationResults": None if results is None else results | {
-                "content": base64.b64decode(results["content"])},
-        })
+        self.provider_contracts.append(
+            {
+                "provider": provider,
+                "version": version,
+                "branch": body.get("branch"),
+                "buildUrl": body.get("buildUrl"),
+                "content": base64.b64decode(contract["content"]),
+                "contentType": contract.get("contentType"),
+                "specification": contract.get("specification"),
+                "selfVerificationResults": None
+                if results is None
+                else results | {"content": base64.b64decode(results["content"])},
+            }
+        )
         version_url = self._link("pacticipants", provider, "versions", version)
         text = f"Provider contract for {provider} version {version} published"
-        return _hal({"notices": [{"type": "success", "text": text}],
-                     "_embedded": {"version": {"number": version}},
-                     "_links": {"pb:pacticipant-version": {"href": version_url},
-                                "pb:pacticipant-version-tags": []}}, 200)
+        return _hal(
+            {
+                "notices": [{"type": "success", "text": text}],
+                "_embedded": {"version": {"number": version}},
+                "_links": {"pb:pacticipant-version": {"href": version_url}, "pb:pacticipant-version-tags": []},
+            },
+            200,
+        )
 
     def _list_secrets(self, request: Request, body: Any) -> Response:
         return _hal({"_embedded": {"secrets": copy.deepcopy(self._secret_names)}, "_links": self._here(request)})
@@ -781,6 +929,14 @@ def _matrix_body(rows: list[dict[str, Any]], missing: list[str]) -> dict[str, An
     else:
         deployable, reason = True, "All required verification results are published and successful"
     kind = {True: "success", False: "error", None: "warning"}[deployable]
-    return {"summary": {"deployable": deployable, "reason": reason, "success": success,
-                        "failed": failed, "unknown": unknown},
-            "notices": [{"type": kind, "text": reason}], "matrix": rows}
+    return {
+        "summary": {
+            "deployable": deployable,
+            "reason": reason,
+            "success": success,
+            "failed": failed,
+            "unknown": unknown,
+        },
+        "notices": [{"type": kind, "text": reason}],
+        "matrix": rows,
+    }
