@@ -71,8 +71,10 @@ def create_app(store: ProductStore | None = None, *, provider_states: BaseRoute 
     """Build the products API over a store; `provider_states` is the private route a verification adds."""
     store = store if store is not None else ProductStore.with_baseline()
     routes = api_routes(RenderedCatalogue(store))
-    app = Starlette(routes=[*routes, provider_states] if provider_states is not None else routes,
-                    exception_handlers={HTTPException: http_error})  # fmt: skip
+    app = Starlette(
+        routes=[*routes, provider_states] if provider_states is not None else routes,
+        exception_handlers={HTTPException: http_error},
+    )
     app.router.redirect_slashes = False  # a trailing slash is an unknown path: 404, not a redirect built from Host
     app.state.store = store
     return app

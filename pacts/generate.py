@@ -9,8 +9,8 @@ from typing import Any
 
 os.environ["PACT_DO_NOT_TRACK"] = "true"
 
-import httpx  # noqa: E402
-from pact import Pact, generate, match  # noqa: E402  (the telemetry switch must be set before pact loads)
+import httpx
+from pact import Pact, generate, match
 
 PROVIDER = "pactflow-example-provider-python"
 PACT_DIR = Path(__file__).parent

@@ -55,7 +55,11 @@ def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
         with http_client(settings) as client:
             index = _hal(client.get(base + "/"))
             template = index["_links"]["pb:provider-pacts-for-verification"]["href"]
-            found = _hal(client.post(template.replace("{provider}", quote(settings.provider_name)), json=selection(settings).body()))
+            found = _hal(
+                client.post(
+                    template.replace("{provider}", quote(settings.provider_name)), json=selection(settings).body()
+                )
+            )
     except httpx.HTTPError as error:
         raise BrokerStepFailed(f"could not reach the broker at {printable(base)}: {type(error).__name__}") from None
     except (KeyError, TypeError):
@@ -63,7 +67,9 @@ def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
     try:
         return [_pact_for_verification(entry) for entry in found.get("_embedded", {}).get("pacts", [])]
     except (AttributeError, KeyError, TypeError):
-        raise BrokerStepFailed("the broker's list of pacts for verification lacks a pact's link or properties") from None
+        raise BrokerStepFailed(
+            "the broker's list of pacts for verification lacks a pact's link or properties"
+        ) from None
 
 
 def count_interactions(settings: Settings, pacts: list[PactForVerification]) -> int | None:

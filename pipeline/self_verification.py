@@ -13,8 +13,6 @@ import schemathesis
 from attrs import define, field, frozen
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis.configuration import set_hypothesis_home_dir
-from schemathesis.config import SchemathesisConfig
-from schemathesis.core.result import Err
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -22,6 +20,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.result import Err
 from starlette.types import ASGIApp
 
 from example_provider import openapi
@@ -179,7 +179,9 @@ def write_report(outcome: SelfVerification) -> None:
     counts = {"tests": str(len(outcome.operations)), "failures": str(failures), "errors": "0", "skipped": "0"}
     seconds = f"{sum(run.seconds for run in outcome.operations):.3f}"
     suites = ElementTree.Element("testsuites", counts | {"time": seconds})
-    suite = ElementTree.SubElement(suites, "testsuite", counts | {"name": f"schemathesis: {CONTRACT.name}", "time": seconds})
+    suite = ElementTree.SubElement(
+        suites, "testsuite", counts | {"name": f"schemathesis: {CONTRACT.name}", "time": seconds}
+    )
     properties = ElementTree.SubElement(suite, "properties")
     for name, value in (
         ("verifier", f"schemathesis {outcome.verifier_version}"),
@@ -188,10 +190,14 @@ def write_report(outcome: SelfVerification) -> None:
     ):
         ElementTree.SubElement(properties, "property", {"name": name, "value": value})
     for run in outcome.operations:
-        case = ElementTree.SubElement(suite, "testcase", {"classname": CONTRACT.name, "name": run.label, "time": f"{run.seconds:.3f}"})
+        case = ElementTree.SubElement(
+            suite, "testcase", {"classname": CONTRACT.name, "name": run.label, "time": f"{run.seconds:.3f}"}
+        )
         ElementTree.SubElement(case, "system-out").text = run.summary
         if run.failed_check is not None:
-            failure = ElementTree.SubElement(case, "failure", {"type": run.failed_check, "message": f"{run.failed_check}: {run.failure}"})
+            failure = ElementTree.SubElement(
+                case, "failure", {"type": run.failed_check, "message": f"{run.failed_check}: {run.failure}"}
+            )
             failure.text = run.details
     ElementTree.indent(suites)
     outcome.report.parent.mkdir(parents=True, exist_ok=True)

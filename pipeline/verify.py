@@ -15,8 +15,8 @@ from pipeline.verification.output import safe_line
 from pipeline.verification.pacts import VerificationError, choose
 from pipeline.verification.plan import verify
 from pipeline.verification.sources import BadPactSource
+from pipeline.verification.summary import failure_annotations, job_summary
 from pipeline.verification.trust import system_trust_read_once
-from pipeline.verification.summary import annotations, job_summary
 
 
 def at_least_one(text: str) -> int:
@@ -63,7 +63,7 @@ def show_on_github(settings: Settings, pacts: Sequence[PactResult], problem: str
     """On GitHub Actions: an annotation per failed interaction (or for the problem), and the job summary."""
     if not settings.github_actions:
         return
-    notes = [annotation("error", "pact verification", problem)] if problem else annotations(pacts)
+    notes = [annotation("error", "pact verification", problem)] if problem else failure_annotations(pacts)
     for note in notes:
         print(note, flush=True)
     append_summary(settings, f"- verification could not start: {markdown(problem)}" if problem else job_summary(pacts))

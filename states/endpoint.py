@@ -35,7 +35,9 @@ def _refuse_browsers(request: Request) -> None:
     """Only a JSON POST to a loopback host, with no foreign Origin, may drive the states: a web page cannot."""
     host = request.url.hostname
     if host not in LOOPBACK_HOSTS:  # a page on a rebound DNS name still names its own host
-        raise BadStateRequest(f"requests for host {host!r} are refused: the states endpoint answers on loopback only", 403)
+        raise BadStateRequest(
+            f"requests for host {host!r} are refused: the states endpoint answers on loopback only", 403
+        )
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.url.netloc}"
     if origin is not None and origin != own:

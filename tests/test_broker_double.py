@@ -34,17 +34,22 @@ def pact_document(consumer: str = CONSUMER, product_id: str = "10") -> dict[str,
     return {
         "consumer": {"name": consumer},
         "provider": {"name": PROVIDER},
-        "interactions": [{
-            "type": "Synchronous/HTTP",
-            "description": f"a request for product {product_id}",
-            "request": {"method": "GET", "path": f"/product/{product_id}"},
-            "response": {
-                "status": 200,
-                "headers": {"Content-Type": ["application/json; charset=utf-8"]},
-                "body": {"contentType": "application/json", "encoded": False,
-                         "content": PRODUCT | {"id": product_id}},
-            },
-        }],
+        "interactions": [
+            {
+                "type": "Synchronous/HTTP",
+                "description": f"a request for product {product_id}",
+                "request": {"method": "GET", "path": f"/product/{product_id}"},
+                "response": {
+                    "status": 200,
+                    "headers": {"Content-Type": ["application/json; charset=utf-8"]},
+                    "body": {
+                        "contentType": "application/json",
+                        "encoded": False,
+                        "content": PRODUCT | {"id": product_id},
+                    },
+                },
+            }
+        ],
         "metadata": {"pactSpecification": {"version": "4.0"}},
     }
 
@@ -64,8 +69,7 @@ def pact_environment() -> Iterator[None]:
     """No tracking, and no broker settings leaking in from the environment."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PACT_DO_NOT_TRACK", "true")
-        for name in ("PACT_BROKER_BASE_URL", "PACT_BROKER_TOKEN",
-                     "PACT_BROKER_USERNAME", "PACT_BROKER_PASSWORD"):
+        for name in ("PACT_BROKER_BASE_URL", "PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME", "PACT_BROKER_PASSWORD"):
             patch.delenv(name, raising=False)
         yield
 
@@ -96,8 +100,7 @@ def verifier(url: str) -> Verifier:
     return Verifier(PROVIDER, host="127.0.0.1").add_transport(url=url)
 
 
-def verify_from_broker(broker: BrokerDouble, url: str, version: str = "abc123",
-                       **credentials: str) -> Verifier:
+def verify_from_broker(broker: BrokerDouble, url: str, version: str = "abc123", **credentials: str) -> Verifier:
     """Verify the pacts the broker selects and publish the results."""
     credentials = credentials or {"token": "test-token"}
     return (
@@ -114,22 +117,23 @@ def verify_from_broker(broker: BrokerDouble, url: str, version: str = "abc123",
     )
 
 
-def pact_cli(broker: BrokerDouble, *args: str,
-             auth: tuple[str, ...] | None = None) -> subprocess.CompletedProcess[str]:
+def pact_cli(broker: BrokerDouble, *args: str, auth: tuple[str, ...] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `pact broker ...` against the double."""
     auth = auth if auth is not None else ("--broker-token", "test-token")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PACT_BROKER_")}
     return subprocess.run(
         [str(PACT_CLI), "broker", *args, "--broker-base-url", broker.base_url, *auth],
-        capture_output=True, text=True, env=env | {"PACT_DO_NOT_TRACK": "true"},
-        timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env | {"PACT_DO_NOT_TRACK": "true"},
+        timeout=60,
+        check=False,
     )
 
 
 def can_i_deploy(broker: BrokerDouble, version: str) -> tuple[int, bool | None]:
     """Exit code of can-i-deploy, and the `deployable` its JSON output reports."""
-    args = ("can-i-deploy", "--pacticipant", PROVIDER, "--version", version,
-            "--to-environment", "production")
+    args = ("can-i-deploy", "--pacticipant", PROVIDER, "--version", version, "--to-environment", "production")
     table = pact_cli(broker, *args)
     as_json = pact_cli(broker, *args, "--output", "json")
     return table.returncode, json.loads(as_json.stdout)["summary"]["deployable"]
@@ -166,7 +170,8 @@ def test_add_source_verifies_one_pact_and_publishes(broker: BrokerDouble, provid
     permalink = broker.add_pact(pact_document(), consumer_version="c7")
 
     verifier(provider_url).add_source(permalink, token="test-token").set_publish_options(
-        version="def456", branch="main").verify()
+        version="def456", branch="main"
+    ).verify()
 
     [result] = broker.verification_results
     assert result["success"] is True
@@ -221,7 +226,12 @@ def test_matrix_checks_the_pacts_deployed_to_the_environment(broker: BrokerDoubl
 
     assert in_production["summary"]["deployable"] is True
     assert on_main["summary"] | {"reason": ""} == {
-        "deployable": None, "reason": "", "success": 0, "failed": 0, "unknown": 1}
+        "deployable": None,
+        "reason": "",
+        "success": 0,
+        "failed": 0,
+        "unknown": 1,
+    }
     assert no_env.status_code == 400
 
 
@@ -235,21 +245,30 @@ def test_selectors_pending_and_wip(broker: BrokerDouble) -> None:
     def select(**body: Any) -> list[tuple[str, bool, bool]]:
         answer = client.post(url, json=body)
         assert answer.status_code == 200, answer.text
-        return sorted((p["_links"]["self"]["name"], p["verificationProperties"]["pending"],
-                       p["verificationProperties"]["wip"]) for p in answer.json()["_embedded"]["pacts"])
+        return sorted(
+            (p["_links"]["self"]["name"], p["verificationProperties"]["pending"], p["verificationProperties"]["wip"])
+            for p in answer.json()["_embedded"]["pacts"]
+        )
 
     with http(broker) as client:
         assert select(consumerVersionSelectors=[{"mainBranch": True}], includePendingStatus=True) == [
-            (f"Pact between A (a2) and {PROVIDER}", True, False)]
-        assert select(consumerVersionSelectors=[{"matchingBranch": True}],
-                      providerVersionBranch="feat-x") == [(f"Pact between B (b1) and {PROVIDER}", False, False)]
+            (f"Pact between A (a2) and {PROVIDER}", True, False)
+        ]
+        assert select(consumerVersionSelectors=[{"matchingBranch": True}], providerVersionBranch="feat-x") == [
+            (f"Pact between B (b1) and {PROVIDER}", False, False)
+        ]
         assert select(consumerVersionSelectors=[{"branch": "main", "consumer": "A", "latest": False}]) == [
             (f"Pact between A (a1) and {PROVIDER}", False, False),
-            (f"Pact between A (a2) and {PROVIDER}", False, False)]
+            (f"Pact between A (a2) and {PROVIDER}", False, False),
+        ]
         assert select(consumerVersionSelectors=[{"deployedOrReleased": True}]) == []
-        assert [name for name, _, wip in select(consumerVersionSelectors=[{"mainBranch": True}],
-                                                includeWipPactsSince="2020-01-01") if wip] == [
-            f"Pact between C (c1) and {PROVIDER}"]
+        assert [
+            name
+            for name, _, wip in select(
+                consumerVersionSelectors=[{"mainBranch": True}], includeWipPactsSince="2020-01-01"
+            )
+            if wip
+        ] == [f"Pact between C (c1) and {PROVIDER}"]
         bad = client.post(url, json={"consumerVersionSelectors": [{"matchingBranch": True}]})
         unknown = client.post("/pacts/provider/Nobody/for-verification", json={})
     assert bad.status_code == 400 and "consumerVersionSelectors" in bad.json()["errors"]
@@ -260,24 +279,40 @@ def test_selectors_pending_and_wip(broker: BrokerDouble) -> None:
 def test_record_deployment_via_cli(broker: BrokerDouble) -> None:
     broker.add_version(PROVIDER, "abc123", branch="main")
 
-    done = pact_cli(broker, "record-deployment", "--pacticipant", PROVIDER, "--version", "abc123",
-                    "--environment", "production")
-    unknown = pact_cli(broker, "record-deployment", "--pacticipant", PROVIDER, "--version", "nope",
-                       "--environment", "production")
+    done = pact_cli(
+        broker, "record-deployment", "--pacticipant", PROVIDER, "--version", "abc123", "--environment", "production"
+    )
+    unknown = pact_cli(
+        broker, "record-deployment", "--pacticipant", PROVIDER, "--version", "nope", "--environment", "production"
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert unknown.returncode != 0
-    assert broker.deployments == [{"pacticipant": PROVIDER, "version": "abc123",
-                                   "environment": "production", "applicationInstance": None}]
+    assert broker.deployments == [
+        {"pacticipant": PROVIDER, "version": "abc123", "environment": "production", "applicationInstance": None}
+    ]
 
 
 def test_webhook_created_and_tested_via_cli(broker: BrokerDouble) -> None:
     body = json.dumps({"pactUrl": "${pactbroker.pactUrl}"})
     created = pact_cli(
-        broker, "create-or-update-webhook", "https://ci.example/hook", "--uuid", WEBHOOK_UUID,
-        "--provider", PROVIDER, "--contract-requiring-verification-published", "--request", "POST",
-        "--header", "Content-Type: application/json", "Authorization: token ${user.ciToken}",
-        "--data", body, "--description", "verify changed pacts",
+        broker,
+        "create-or-update-webhook",
+        "https://ci.example/hook",
+        "--uuid",
+        WEBHOOK_UUID,
+        "--provider",
+        PROVIDER,
+        "--contract-requiring-verification-published",
+        "--request",
+        "POST",
+        "--header",
+        "Content-Type: application/json",
+        "Authorization: token ${user.ciToken}",
+        "--data",
+        body,
+        "--description",
+        "verify changed pacts",
     )
     tested = pact_cli(broker, "test-webhook", "--uuid", WEBHOOK_UUID)
 
@@ -296,8 +331,17 @@ def test_wrong_token_is_refused(broker: BrokerDouble, provider_url: str) -> None
 
     with pytest.raises(RuntimeError):
         verify_from_broker(broker, provider_url, token="wrong")
-    cli = pact_cli(broker, "can-i-deploy", "--pacticipant", PROVIDER, "--version", "1",
-                   "--to-environment", "production", auth=("--broker-token", "wrong"))
+    cli = pact_cli(
+        broker,
+        "can-i-deploy",
+        "--pacticipant",
+        PROVIDER,
+        "--version",
+        "1",
+        "--to-environment",
+        "production",
+        auth=("--broker-token", "wrong"),
+    )
 
     assert cli.returncode != 0
     assert broker.requests and all(r.headers["authorization"] == "Bearer wrong" for r in broker.requests)
@@ -308,11 +352,28 @@ def test_basic_auth(provider_url: str) -> None:
     with BrokerDouble(token=None, username="user", password="secret") as broker:
         broker.add_pact(pact_document())
         verify_from_broker(broker, provider_url, username="user", password="secret")
-        cli = pact_cli(broker, "can-i-deploy", "--pacticipant", PROVIDER, "--version", "abc123",
-                       "--to-environment", "production",
-                       auth=("--broker-username", "user", "--broker-password", "secret"))
-        refused = pact_cli(broker, "can-i-deploy", "--pacticipant", PROVIDER, "--version", "abc123",
-                           "--to-environment", "production", auth=("--broker-token", "test-token"))
+        cli = pact_cli(
+            broker,
+            "can-i-deploy",
+            "--pacticipant",
+            PROVIDER,
+            "--version",
+            "abc123",
+            "--to-environment",
+            "production",
+            auth=("--broker-username", "user", "--broker-password", "secret"),
+        )
+        refused = pact_cli(
+            broker,
+            "can-i-deploy",
+            "--pacticipant",
+            PROVIDER,
+            "--version",
+            "abc123",
+            "--to-environment",
+            "production",
+            auth=("--broker-token", "test-token"),
+        )
 
     assert [r["success"] for r in broker.verification_results] == [True]
     assert cli.returncode == 0, cli.stdout

@@ -23,17 +23,25 @@ from tests.support.runs import (
 
 
 def test_a_token_beside_credentials_in_the_broker_url_is_one_line(tmp_path: Path) -> None:
-    env = environment(GIT_COMMIT="prov-1", PACT_BROKER_BASE_URL=f"http://ci:{PASSWORD}@127.0.0.1:{dead_port()}", PACT_BROKER_TOKEN=TOKEN)
+    env = environment(
+        GIT_COMMIT="prov-1",
+        PACT_BROKER_BASE_URL=f"http://ci:{PASSWORD}@127.0.0.1:{dead_port()}",
+        PACT_BROKER_TOKEN=TOKEN,
+    )
     for step in ("ci", "can-i-deploy"):
         done = pipeline(step, tmp_path, env)
         assert done.returncode != 0
-        assert failure(done) == (f"[{step}] FAILED: PACT_BROKER_BASE_URL has a user name and password in it: give them either "
-                                 "there or as PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD, and with them no PACT_BROKER_TOKEN")  # fmt: skip
+        assert failure(done) == (
+            f"[{step}] FAILED: PACT_BROKER_BASE_URL has a user name and password in it: give them either "
+            "there or as PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD, and with them no PACT_BROKER_TOKEN"
+        )
 
 
 def test_an_unreachable_broker_is_named_without_its_credentials(tmp_path: Path) -> None:
     dead = f"127.0.0.1:{dead_port()}"
-    env = environment(GIT_COMMIT="prov-1", PACT_BROKER_BASE_URL=f"http://ci:{PASSWORD}@{dead}", PACT_BROKER_HTTP_RETRIES="0")
+    env = environment(
+        GIT_COMMIT="prov-1", PACT_BROKER_BASE_URL=f"http://ci:{PASSWORD}@{dead}", PACT_BROKER_HTTP_RETRIES="0"
+    )
     for target, jobs in (("verify", "2"), ("can_i_deploy", "1")):
         done = make(target, tmp_path, env | {"JOBS": jobs})
         assert done.returncode != 0

@@ -32,7 +32,10 @@ def matrix_requests(broker: BrokerDouble) -> int:
 def test_deploy_without_a_broker_refuses_in_one_line(tmp_path: Path) -> None:
     done = make("deploy", tmp_path, environment(GIT_COMMIT="prov-1", GIT_BRANCH="master"))
     assert done.returncode != 0 and "would deploy" not in output(done)
-    assert failure(done) == "[deploy] FAILED: nothing deployed: without a broker (PACT_BROKER_BASE_URL) there is no can-i-deploy answer"
+    assert (
+        failure(done)
+        == "[deploy] FAILED: nothing deployed: without a broker (PACT_BROKER_BASE_URL) there is no can-i-deploy answer"
+    )
 
 
 def test_ci_deploys_on_its_own_answer_and_deploy_alone_asks_again(broker: BrokerDouble, tmp_path: Path) -> None:
@@ -58,9 +61,13 @@ def test_deploy_alone_refuses_a_no(broker: BrokerDouble, tmp_path: Path) -> None
     assert broker.deployments == []
 
 
-@pytest.mark.parametrize(("branch", "reason"), [("feat/x", "branch 'feat/x' is not the main line 'master'"),
-                                                (None, "its branch is not known (set GIT_BRANCH)")])  # fmt: skip
-def test_deploy_alone_refuses_off_the_main_line(broker: BrokerDouble, tmp_path: Path, branch: str | None, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("branch", "reason"),
+    [("feat/x", "branch 'feat/x' is not the main line 'master'"), (None, "its branch is not known (set GIT_BRANCH)")],
+)
+def test_deploy_alone_refuses_off_the_main_line(
+    broker: BrokerDouble, tmp_path: Path, branch: str | None, reason: str
+) -> None:
     broker.add_version(PROVIDER, "prov-3")
     env = environment(broker, GIT_COMMIT="prov-3") | ({"GIT_BRANCH": branch} if branch else {})
     refused = make("deploy", tmp_path, env)
@@ -69,9 +76,21 @@ def test_deploy_alone_refuses_off_the_main_line(broker: BrokerDouble, tmp_path: 
 
 
 def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd),
-                   "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-                   "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "HOME": str(cwd),
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
 
 
 def fresh_clone(tmp_path: Path, default_branch: str) -> Path:
@@ -95,7 +114,9 @@ def test_a_fresh_clone_of_main_is_on_the_main_line(tmp_path: Path) -> None:
 
 def test_the_main_line_is_origin_head_else_main(broker: BrokerDouble, tmp_path: Path) -> None:
     clone = fresh_clone(tmp_path, "trunk")
-    env = environment(broker, GIT_COMMIT="prov-4", GIT_BRANCH="trunk", MAIN_BRANCH="", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+    env = environment(
+        broker, GIT_COMMIT="prov-4", GIT_BRANCH="trunk", MAIN_BRANCH="", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true"
+    )
     done = pipeline("ci", clone, env)
     assert done.returncode == 0, output(done)
     assert [d["version"] for d in broker.deployments] == ["prov-4"]
@@ -103,19 +124,30 @@ def test_the_main_line_is_origin_head_else_main(broker: BrokerDouble, tmp_path: 
     assert Settings.from_env({"MAIN_BRANCH": "master"}, tmp_path / ".env").main_branch == "master"
 
 
-def test_only_an_unknown_answer_is_retried_and_a_dead_broker_fails_at_once(broker: BrokerDouble, tmp_path: Path) -> None:
+def test_only_an_unknown_answer_is_retried_and_a_dead_broker_fails_at_once(
+    broker: BrokerDouble, tmp_path: Path
+) -> None:
     broker.add_version(PROVIDER, "never-verified")
     retried = {"CAN_I_DEPLOY_RETRIES": "2", "CAN_I_DEPLOY_RETRY_INTERVAL": "0"}
     unknown = make("can_i_deploy", tmp_path, environment(broker, GIT_COMMIT="never-verified") | retried)
     assert unknown.returncode != 0 and ": unknown." in failure(unknown)
     assert matrix_requests(broker) == 3  # asked, then twice again
-    dead = environment(PACT_BROKER_BASE_URL=f"http://127.0.0.1:{dead_port()}", PACT_BROKER_TOKEN=TOKEN, GIT_COMMIT="prov-5",
-                       CAN_I_DEPLOY_RETRIES="5", CAN_I_DEPLOY_RETRY_INTERVAL="60")  # fmt: skip
+    dead = environment(
+        PACT_BROKER_BASE_URL=f"http://127.0.0.1:{dead_port()}",
+        PACT_BROKER_TOKEN=TOKEN,
+        GIT_COMMIT="prov-5",
+        CAN_I_DEPLOY_RETRIES="5",
+        CAN_I_DEPLOY_RETRY_INTERVAL="60",
+    )
     started = time.monotonic()
     try:
         refused = make("can_i_deploy", tmp_path, dead)
     finally:
         elapsed = time.monotonic() - started
-    assert elapsed < 20, f"a refused connection was retried for {elapsed:.0f} s"  # retried as unknown, it takes 5 minutes
+    assert elapsed < 20, (
+        f"a refused connection was retried for {elapsed:.0f} s"
+    )  # retried as unknown, it takes 5 minutes
     assert refused.returncode != 0
-    assert failure(refused).startswith("[can-i-deploy] FAILED: can-i-deploy could not reach the broker at http://127.0.0.1:")
+    assert failure(refused).startswith(
+        "[can-i-deploy] FAILED: can-i-deploy could not reach the broker at http://127.0.0.1:"
+    )

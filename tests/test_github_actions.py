@@ -48,7 +48,9 @@ def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
 
 
 def schema(*paths: Path) -> subprocess.CompletedProcess[str]:
-    return lint([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, paths)])
+    return lint(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, paths)]
+    )
 
 
 def workflow_files() -> list[Path]:
@@ -84,7 +86,9 @@ def test_the_linters_catch_an_unsafe_workflow(tmp_path: Path) -> None:
     assert found.returncode != 0
     assert "template-injection" in found.stdout and "unpinned-uses" in found.stdout and "artipacked" in found.stdout
     broken = tmp_path / "broken.yml"
-    broken.write_text(UNSAFE.replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    if: ${{ github.event.nope( }}"))
+    broken.write_text(
+        UNSAFE.replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    if: ${{ github.event.nope( }}")
+    )
     assert actionlint(broken).returncode != 0
     invalid = tmp_path / "invalid.yml"
     invalid.write_text(UNSAFE.replace("steps:", "stages:"))
@@ -109,7 +113,12 @@ def test_safe_by_construction(name: str) -> None:
 def test_pinned_actions_are_current_majors() -> None:
     text = "".join(path.read_text() for path in workflow_files())
     versions = set(re.findall(r"uses: (actions/[\w-]+)@[0-9a-f]{40} # v(\d+)", text))
-    assert versions == {("actions/checkout", "7"), ("actions/setup-python", "7"), ("actions/cache", "5"), ("actions/upload-artifact", "7")}  # node24 releases
+    assert versions == {
+        ("actions/checkout", "7"),
+        ("actions/setup-python", "7"),
+        ("actions/cache", "5"),
+        ("actions/upload-artifact", "7"),
+    }  # node24 releases
 
 
 @pytest.mark.parametrize("name", [BUILD, WEBHOOK])
@@ -117,7 +126,9 @@ def test_each_job_caches_uvs_downloads_keyed_on_the_lock(name: str) -> None:
     lock = hashlib.sha256(hashlib.sha256((ROOT / "uv.lock").read_bytes()).digest()).hexdigest()
     run = Run("workflow_dispatch", {"inputs": {"pact_url": "https://broker.example/pact"}}, "refs/heads/main", MAIN_SHA)
     caches = [step.inputs for step in plan(name, run) if step.uses and step.uses.startswith("actions/cache@")]
-    assert caches and all(cache == {"path": "~/.cache/uv", "key": f"uv-Linux-{lock}", "restore-keys": "uv-Linux-"} for cache in caches)
+    assert caches and all(
+        cache == {"path": "~/.cache/uv", "key": f"uv-Linux-{lock}", "restore-keys": "uv-Linux-"} for cache in caches
+    )
 
 
 # -- the expression evaluator can only pass what it understands ---------------------------------
@@ -186,14 +197,23 @@ def broker() -> Iterator[BrokerDouble]:
 
 def repository_run(broker: BrokerDouble, event_name: str, event: dict[str, object], ref: str, sha: str) -> Run:
     event = {"repository": {"default_branch": "master"}, **event}
-    return Run(event_name, event, ref, sha, secrets={"PACT_BROKER_TOKEN": TOKEN}, vars={"PACT_BROKER_BASE_URL": broker.base_url})
+    return Run(
+        event_name,
+        event,
+        ref,
+        sha,
+        secrets={"PACT_BROKER_TOKEN": TOKEN},
+        vars={"PACT_BROKER_BASE_URL": broker.base_url},
+    )
 
 
 def dispatch_run(pact_url: str, branch: str, broker: BrokerDouble | None = None) -> Run:
     payload = {"pact_url": pact_url, "sha": DISPATCHED_SHA, "branch": branch, "message": "Verify the pact"}
     event = {"action": "contract_requiring_verification_published", "client_payload": payload}
     base_url = {"PACT_BROKER_BASE_URL": broker.base_url} if broker else {}
-    return Run("repository_dispatch", event, "refs/heads/master", MAIN_SHA, secrets={"PACT_BROKER_TOKEN": TOKEN}, vars=base_url)
+    return Run(
+        "repository_dispatch", event, "refs/heads/master", MAIN_SHA, secrets={"PACT_BROKER_TOKEN": TOKEN}, vars=base_url
+    )
 
 
 def make_steps(steps: list[Step]) -> list[tuple[str, str | None]]:
@@ -205,7 +225,9 @@ def text_of(results: list[tuple[Step, subprocess.CompletedProcess[str]]]) -> str
     return "".join(output(done) for _, done in results)
 
 
-def test_a_push_to_the_main_line_verifies_publishes_and_deploys_in_its_own_job(broker: BrokerDouble, tmp_path: Path) -> None:
+def test_a_push_to_the_main_line_verifies_publishes_and_deploys_in_its_own_job(
+    broker: BrokerDouble, tmp_path: Path
+) -> None:
     run = repository_run(broker, "push", {"head_commit": {"id": MAIN_SHA}}, "refs/heads/master", MAIN_SHA)
     steps = plan(BUILD, run)
     assert make_steps(steps) == [("ci", "ci"), ("deploy", "deploy")]
@@ -218,10 +240,16 @@ def test_a_push_to_the_main_line_verifies_publishes_and_deploys_in_its_own_job(b
     assert f"[can-i-deploy] {PROVIDER} {MAIN_SHA} to production: yes." in text
     assert "[deploy] skipped: a job of its own deploys (SEPARATE_DEPLOY_JOB is true)" in text
     lines = summary.read_text().splitlines()
-    assert lines[4] == "| pactflow-example-consumer | Pact of pactflow-example-consumer web-1 | 3 | 0 |" and lines[5] == ""
+    assert (
+        lines[4] == "| pactflow-example-consumer | Pact of pactflow-example-consumer web-1 | 3 | 0 |" and lines[5] == ""
+    )
     steps_of_ci = ["provider-contract", "can-i-deploy", "deploy"]  # then the deploy job's: it asks again
-    assert [line.split("\\:")[0] for line in lines[6:]] == [f"- {name}" for name in [*steps_of_ci, "can-i-deploy", "deploy", "record-deployment"]]
-    assert lines[7].endswith(f"{MAIN_SHA} to production\\: yes. All required verification results are published and successful")
+    assert [line.split("\\:")[0] for line in lines[6:]] == [
+        f"- {name}" for name in [*steps_of_ci, "can-i-deploy", "deploy", "record-deployment"]
+    ]
+    assert lines[7].endswith(
+        f"{MAIN_SHA} to production\\: yes. All required verification results are published and successful"
+    )
     (upload,) = [step for step in steps if step.uses and step.uses.startswith("actions/upload-artifact@")]
     assert uploaded(upload, tmp_path) == ["reports/pact-verification.xml"]
     assert [(d["version"], d["environment"]) for d in broker.deployments] == [(MAIN_SHA, "production")]
@@ -252,7 +280,9 @@ def test_a_push_to_another_branch_publishes_and_does_not_deploy(broker: BrokerDo
     assert (step.env["GIT_COMMIT"], step.env["GIT_BRANCH"]) == (HEAD_SHA, "feat/x")
 
 
-def test_a_pull_request_verifies_its_head_and_skips_can_i_deploy_and_deploy(broker: BrokerDouble, tmp_path: Path) -> None:
+def test_a_pull_request_verifies_its_head_and_skips_can_i_deploy_and_deploy(
+    broker: BrokerDouble, tmp_path: Path
+) -> None:
     pull_request = {"number": 7, "head": {"sha": HEAD_SHA, "ref": "feat/x"}}
     run = repository_run(broker, "pull_request", {"pull_request": pull_request}, "refs/pull/7/merge", MERGE_SHA)
     steps = plan(BUILD, run)
@@ -274,8 +304,12 @@ def pact_version_url(broker: BrokerDouble, permalink: str) -> str:
     return str(document["_links"]["pb:publish-verification-results"]["href"]).removesuffix("/verification-results")
 
 
-def test_a_dispatch_verifies_the_dispatched_commit_and_runs_no_can_i_deploy(broker: BrokerDouble, tmp_path: Path) -> None:
-    url = pact_version_url(broker, broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-9"))
+def test_a_dispatch_verifies_the_dispatched_commit_and_runs_no_can_i_deploy(
+    broker: BrokerDouble, tmp_path: Path
+) -> None:
+    url = pact_version_url(
+        broker, broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-9")
+    )
     run = dispatch_run(url, "feat/provider", broker)
     steps = plan(WEBHOOK, run)
     assert make_steps(steps) == [("verify", "ci_webhook")]
@@ -283,7 +317,11 @@ def test_a_dispatch_verifies_the_dispatched_commit_and_runs_no_can_i_deploy(brok
     assert checkout.inputs["ref"] == DISPATCHED_SHA
     text = text_of(run_steps(steps, run, tmp_path, environment()))
     (result,) = broker.verification_results
-    assert (result["consumer"], result["provider_version"], result["success"]) == ("pactflow-example-consumer-python", DISPATCHED_SHA, True)
+    assert (result["consumer"], result["provider_version"], result["success"]) == (
+        "pactflow-example-consumer-python",
+        DISPATCHED_SHA,
+        True,
+    )
     assert result["branch"] == "feat/provider"
     assert "can-i-deploy and deploy are not run in a webhook build" in text
     assert not any(request.path == "/matrix" for request in broker.requests) and broker.deployments == []
@@ -309,7 +347,9 @@ def test_a_dispatch_to_a_pact_elsewhere_sends_no_credentials(broker: BrokerDoubl
 def test_each_workflow_starts_only_on_its_events(broker: BrokerDouble) -> None:
     push = repository_run(broker, "push", {}, "refs/heads/master", MAIN_SHA)
     assert plan(WEBHOOK, push) == []
-    other = Run("repository_dispatch", {"action": "something_else", "client_payload": {}}, "refs/heads/master", MAIN_SHA)
+    other = Run(
+        "repository_dispatch", {"action": "something_else", "client_payload": {}}, "refs/heads/master", MAIN_SHA
+    )
     assert plan(WEBHOOK, other) == [] and plan(BUILD, other) == []
     assert plan(BUILD, Run("workflow_dispatch", {"repository": {"default_branch": "master"}}, "refs/heads/x", MAIN_SHA))
 
@@ -319,7 +359,11 @@ def test_run_by_hand_the_webhook_build_verifies_the_commit_and_branch_it_runs_on
     run = Run("workflow_dispatch", event, "refs/heads/release", MAIN_SHA, secrets={"PACT_BROKER_TOKEN": TOKEN})
     (verify,) = [step for step in plan(WEBHOOK, run) if step.target]
     settings = Settings.from_env(run.runner_environment() | verify.env)
-    assert (settings.pact_url, settings.provider_version, settings.provider_branch) == ("https://broker.example/pacts/1", MAIN_SHA, "release")
+    assert (settings.pact_url, settings.provider_version, settings.provider_branch) == (
+        "https://broker.example/pacts/1",
+        MAIN_SHA,
+        "release",
+    )
     given = Run("workflow_dispatch", {"inputs": event["inputs"] | {"sha": HEAD_SHA}}, "refs/heads/release", MAIN_SHA)
     (verify,) = [step for step in plan(WEBHOOK, given) if step.target]
     settings = Settings.from_env(given.runner_environment() | verify.env)
@@ -329,8 +373,15 @@ def test_run_by_hand_the_webhook_build_verifies_the_commit_and_branch_it_runs_on
 # -- settings fall back to GitHub's own variables -----------------------------------------------
 
 
-GITHUB_PUSH = {"GITHUB_SHA": MAIN_SHA, "GITHUB_REF_NAME": "master", "GITHUB_HEAD_REF": "", "GITHUB_EVENT_NAME": "push",
-               "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/provider", "GITHUB_RUN_ID": "99"}  # fmt: skip
+GITHUB_PUSH = {
+    "GITHUB_SHA": MAIN_SHA,
+    "GITHUB_REF_NAME": "master",
+    "GITHUB_HEAD_REF": "",
+    "GITHUB_EVENT_NAME": "push",
+    "GITHUB_SERVER_URL": "https://github.com",
+    "GITHUB_REPOSITORY": "acme/provider",
+    "GITHUB_RUN_ID": "99",
+}
 
 
 def test_settings_fall_back_to_githubs_variables(tmp_path: Path) -> None:
@@ -338,7 +389,9 @@ def test_settings_fall_back_to_githubs_variables(tmp_path: Path) -> None:
     assert (settings.provider_version, settings.provider_branch) == (MAIN_SHA, "master")
     assert settings.build_url == "https://github.com/acme/provider/actions/runs/99"
     assert not settings.pull_request
-    explicit = Settings.from_env(GITHUB_PUSH | {"GIT_COMMIT": "v1", "GIT_BRANCH": "b1", "BUILD_URL": "u"}, tmp_path / ".env")
+    explicit = Settings.from_env(
+        GITHUB_PUSH | {"GIT_COMMIT": "v1", "GIT_BRANCH": "b1", "BUILD_URL": "u"}, tmp_path / ".env"
+    )
     assert (explicit.provider_version, explicit.provider_branch, explicit.build_url) == ("v1", "b1", "u")
 
 

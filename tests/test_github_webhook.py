@@ -19,14 +19,27 @@ GITHUB_TOKEN = "sentinel-github-7d2e91"
 BODY = ROOT / "pactflow" / "github-actions-webhook.json"
 # The template variables of the Pact Broker's webhooks (PactAndVerificationParameters).
 BROKER_PARAMETERS = {
-    "pactbroker.pactUrl", "pactbroker.verificationResultUrl", "pactbroker.consumerVersionNumber",
-    "pactbroker.providerVersionNumber", "pactbroker.providerVersionTags", "pactbroker.providerVersionBranch",
-    "pactbroker.providerVersionDescriptions", "pactbroker.consumerVersionTags", "pactbroker.consumerVersionBranch",
-    "pactbroker.consumerName", "pactbroker.providerName", "pactbroker.githubVerificationStatus",
-    "pactbroker.bitbucketVerificationStatus", "pactbroker.azureDevOpsVerificationStatus",
-    "pactbroker.gitlabVerificationStatus", "pactbroker.consumerLabels", "pactbroker.providerLabels",
-    "pactbroker.eventName", "pactbroker.buildUrl", "pactbroker.currentlyDeployedProviderVersionNumber",
-}  # fmt: skip
+    "pactbroker.pactUrl",
+    "pactbroker.verificationResultUrl",
+    "pactbroker.consumerVersionNumber",
+    "pactbroker.providerVersionNumber",
+    "pactbroker.providerVersionTags",
+    "pactbroker.providerVersionBranch",
+    "pactbroker.providerVersionDescriptions",
+    "pactbroker.consumerVersionTags",
+    "pactbroker.consumerVersionBranch",
+    "pactbroker.consumerName",
+    "pactbroker.providerName",
+    "pactbroker.githubVerificationStatus",
+    "pactbroker.bitbucketVerificationStatus",
+    "pactbroker.azureDevOpsVerificationStatus",
+    "pactbroker.gitlabVerificationStatus",
+    "pactbroker.consumerLabels",
+    "pactbroker.providerLabels",
+    "pactbroker.eventName",
+    "pactbroker.buildUrl",
+    "pactbroker.currentlyDeployedProviderVersionNumber",
+}
 
 
 def github_env(broker: BrokerDouble, **extra: str) -> dict[str, str]:
@@ -52,10 +65,12 @@ def test_the_secret_the_webhook_and_one_firing(broker: BrokerDouble, tmp_path: P
     env = environment(broker)
     stored = make("create_github_token_secret", tmp_path, env)
     assert stored.returncode == 0 and "stored GITHUB_TOKEN as the broker secret githubToken" in shown(stored)
-    assert broker.secrets == [{"name": "githubToken", "description": "GitHub token that may dispatch provider builds", "value": GITHUB_TOKEN}]
+    assert broker.secrets == [
+        {"name": "githubToken", "description": "GitHub token that may dispatch provider builds", "value": GITHUB_TOKEN}
+    ]
     created = make("create_or_update_github_webhook", tmp_path, env)
     assert created.returncode == 0, shown(created)
-    (uuid, webhook), = broker.webhooks.items()
+    ((uuid, webhook),) = broker.webhooks.items()
     assert webhook["provider"] == {"name": PROVIDER} and "consumer" not in webhook
     assert webhook["events"] == [{"name": "contract_requiring_verification_published"}]
     assert webhook["description"] == f"Verify changed pacts of {PROVIDER} on GitHub Actions"
@@ -75,8 +90,12 @@ def test_the_secret_the_webhook_and_one_firing(broker: BrokerDouble, tmp_path: P
     assert broker.webhook_executions == [uuid]
     travis = make("create_or_update_travis_webhook", tmp_path, env | {"TRAVIS_REPO_SLUG": "acme/provider"})
     assert travis.returncode == 0 and len(broker.webhooks) == 2  # side by side: each CI its own webhook
-    assert not any(GITHUB_TOKEN in json.dumps(request.json) for request in broker.requests if request.path != "/secrets")
-    assert not any(GITHUB_TOKEN in path.read_text(errors="replace") for path in tmp_path.rglob("*") if path.name != ".env")
+    assert not any(
+        GITHUB_TOKEN in json.dumps(request.json) for request in broker.requests if request.path != "/secrets"
+    )
+    assert not any(
+        GITHUB_TOKEN in path.read_text(errors="replace") for path in tmp_path.rglob("*") if path.name != ".env"
+    )
 
 
 def test_the_body_the_broker_renders_is_a_valid_dispatch(broker: BrokerDouble, tmp_path: Path) -> None:
@@ -107,22 +126,50 @@ def test_the_body_the_broker_renders_is_a_valid_dispatch(broker: BrokerDouble, t
 @pytest.mark.parametrize(
     ("step", "extra", "line"),
     [
-        ("create-or-update-github-webhook", {"GITHUB_REPOSITORY": ""},
-         "set GITHUB_REPOSITORY to the repository to dispatch to, as owner/repo"),
-        ("create-or-update-github-webhook", {"GITHUB_REPOSITORY": "acme/provider/dispatches?x=1"},
-         "GITHUB_REPOSITORY must be owner/repo, got 'acme/provider/dispatches?x=1'"),
-        ("create-or-update-github-webhook", {"GITHUB_REPOSITORY": "acme/.."}, "GITHUB_REPOSITORY must be owner/repo, got 'acme/..'"),
-        ("create-github-token-secret", {"GITHUB_TOKEN": ""},
-         "set GITHUB_TOKEN (in the environment or .env) to store it as a broker secret"),
-        ("create-github-token-secret", {"PACT_BROKER_BASE_URL": ""},
-         "create-github-token-secret needs a broker: set PACT_BROKER_BASE_URL and a token"),
-        ("create-or-update-github-webhook", {"PACT_BROKER_BASE_URL": ""},
-         "create-or-update-github-webhook needs a broker: set PACT_BROKER_BASE_URL and a token"),
-        ("test-github-webhook", {"PACT_BROKER_BASE_URL": ""}, "test-github-webhook needs a broker: set PACT_BROKER_BASE_URL and a token"),
+        (
+            "create-or-update-github-webhook",
+            {"GITHUB_REPOSITORY": ""},
+            "set GITHUB_REPOSITORY to the repository to dispatch to, as owner/repo",
+        ),
+        (
+            "create-or-update-github-webhook",
+            {"GITHUB_REPOSITORY": "acme/provider/dispatches?x=1"},
+            "GITHUB_REPOSITORY must be owner/repo, got 'acme/provider/dispatches?x=1'",
+        ),
+        (
+            "create-or-update-github-webhook",
+            {"GITHUB_REPOSITORY": "acme/.."},
+            "GITHUB_REPOSITORY must be owner/repo, got 'acme/..'",
+        ),
+        (
+            "create-github-token-secret",
+            {"GITHUB_TOKEN": ""},
+            "set GITHUB_TOKEN (in the environment or .env) to store it as a broker secret",
+        ),
+        (
+            "create-github-token-secret",
+            {"PACT_BROKER_BASE_URL": ""},
+            "create-github-token-secret needs a broker: set PACT_BROKER_BASE_URL and a token",
+        ),
+        (
+            "create-or-update-github-webhook",
+            {"PACT_BROKER_BASE_URL": ""},
+            "create-or-update-github-webhook needs a broker: set PACT_BROKER_BASE_URL and a token",
+        ),
+        (
+            "test-github-webhook",
+            {"PACT_BROKER_BASE_URL": ""},
+            "test-github-webhook needs a broker: set PACT_BROKER_BASE_URL and a token",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_settings_are_one_line(
-    broker: BrokerDouble, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], step: str, extra: dict[str, str], line: str
+    broker: BrokerDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    step: str,
+    extra: dict[str, str],
+    line: str,
 ) -> None:
     for name, value in github_env(broker, **extra).items():
         monkeypatch.setenv(name, value)
@@ -141,7 +188,13 @@ def test_bad_settings_are_one_line(
     ],
 )
 def test_a_broker_fault_is_one_line_without_a_token(
-    broker: BrokerDouble, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], step: str, route: str, status: int, line: str
+    broker: BrokerDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    step: str,
+    route: str,
+    status: int,
+    line: str,
 ) -> None:
     for name, value in github_env(broker, PACT_BROKER_HTTP_RETRIES="0").items():
         monkeypatch.setenv(name, value)

@@ -13,8 +13,20 @@ from tests.support.runs import PROVIDER, ROOT, environment, failure, make, outpu
 
 MARKER = "marker-7c41e0"
 # The variables a user, a CI or a webhook sets and the pipeline reads.
-OUTSIDE = ("PACT_URL", "JOBS", "PACT_DIR", "GIT_COMMIT", "GIT_BRANCH", "PACT_BROKER_BASE_URL", "DEPLOY_ENVIRONMENT",
-           "MAIN_BRANCH", "VERIFY_TIMEOUT", "PACT_PROVIDER_NAME", "TRAVIS_REPO_SLUG", "GITHUB_REPOSITORY")  # fmt: skip
+OUTSIDE = (
+    "PACT_URL",
+    "JOBS",
+    "PACT_DIR",
+    "GIT_COMMIT",
+    "GIT_BRANCH",
+    "PACT_BROKER_BASE_URL",
+    "DEPLOY_ENVIRONMENT",
+    "MAIN_BRANCH",
+    "VERIFY_TIMEOUT",
+    "PACT_PROVIDER_NAME",
+    "TRAVIS_REPO_SLUG",
+    "GITHUB_REPOSITORY",
+)
 
 
 def targets() -> list[str]:
@@ -23,7 +35,7 @@ def targets() -> list[str]:
 
 @pytest.mark.parametrize(
     "value",
-    ["x'; touch {owned}; echo '", '$(shell touch {owned})', "a$HOMEb `touch {owned}` \"q\" $$x ;c"],
+    ["x'; touch {owned}; echo '", "$(shell touch {owned})", 'a$HOMEb `touch {owned}` "q" $$x ;c'],
     ids=["quotes", "make-function", "dollar-backticks"],
 )
 def test_a_hostile_pact_url_reaches_python_as_written(tmp_path: Path, value: str) -> None:
@@ -31,7 +43,9 @@ def test_a_hostile_pact_url_reaches_python_as_written(tmp_path: Path, value: str
     pact_url = value.format(owned=owned)
     done = make("verify_pact", tmp_path, environment(), f"PACT_URL={pact_url}")
     assert done.returncode != 0 and not owned.exists()
-    (line,) = [line for line in done.stderr.splitlines() if not line.startswith("make")]  # not make's own "Error 2" line
+    (line,) = [
+        line for line in done.stderr.splitlines() if not line.startswith("make")
+    ]  # not make's own "Error 2" line
     assert line == f"verify: pact file not found: {pact_url}"
 
 
@@ -58,13 +72,17 @@ def test_every_phony_target_exists(tmp_path: Path) -> None:
 def test_verify_pact_without_pact_url_is_one_line_from_python(tmp_path: Path) -> None:
     done = make("verify_pact", tmp_path, environment())
     assert done.returncode == 2
-    (line,) = [line for line in done.stderr.splitlines() if not line.startswith("make")]  # not make's own "Error 2" line
+    (line,) = [
+        line for line in done.stderr.splitlines() if not line.startswith("make")
+    ]  # not make's own "Error 2" line
     assert line == "verify_pact needs PACT_URL=<pact file or URL>"
 
 
 @pytest.mark.parametrize("version", ["--help", "-x", "--version=1"])
 @pytest.mark.parametrize("target", ["can_i_deploy", "record_deployment", "deploy"])
-def test_no_value_reaches_the_pact_cli_as_an_option(broker: BrokerDouble, tmp_path: Path, target: str, version: str) -> None:
+def test_no_value_reaches_the_pact_cli_as_an_option(
+    broker: BrokerDouble, tmp_path: Path, target: str, version: str
+) -> None:
     broker.add_version(PROVIDER, version)
     done = make(target, tmp_path, environment(broker, GIT_COMMIT=version, GIT_BRANCH="master"))
     assert done.returncode != 0

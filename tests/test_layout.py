@@ -50,7 +50,10 @@ def test_the_check_sees_lazy_and_dotted_imports(tmp_path: Path) -> None:
 
 
 def test_serving_the_production_app_loads_no_pact_states_or_pipeline() -> None:
-    probe = "import sys, example_provider.app; print(sorted({m.split('.')[0] for m in sys.modules} & {'pact', 'states', 'pipeline'}))"
+    probe = (
+        "import sys, example_provider.app; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pact', 'states', 'pipeline'}))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -105,7 +108,7 @@ def import_cycle(graph: dict[str, set[str]]) -> list[str]:
 
     def visit(module: str, chain: list[str]) -> list[str]:
         if module in chain:
-            return chain[chain.index(module) :] + [module]
+            return [*chain[chain.index(module) :], module]
         if module in done:
             return []
         for imported in sorted(graph[module]):

@@ -13,8 +13,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 import example_provider
-from example_provider.app import create_app
 from example_provider.app import app as production_app
+from example_provider.app import create_app
 from example_provider.openapi import openapi_document
 from example_provider.store import ProductStore
 

@@ -31,7 +31,7 @@ class Capture:
         capture = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+            def do_GET(self) -> None:
                 capture.seen.append((self.path, self.headers.get("Authorization")))
                 body = capture.documents.get(self.path)
                 self.send_response(200 if body is not None else 404)
@@ -84,12 +84,21 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.parametrize("entry", ["make verify_pact", "--pact-url"])
-def test_the_token_never_reaches_a_pact_url_on_another_origin(capture: Capture, other: Capture, tmp_path: Path, entry: str) -> None:
+def test_the_token_never_reaches_a_pact_url_on_another_origin(
+    capture: Capture, other: Capture, tmp_path: Path, entry: str
+) -> None:
     foreign = other.serve("/x.json", GOOD)
     env = environment(PACT_BROKER_BASE_URL=capture.url, PACT_BROKER_TOKEN=TOKEN)
-    done = make("verify_pact", tmp_path, env | {"PACT_URL": foreign}) if entry.startswith("make") else verify(tmp_path, env, "--pact-url", foreign)
+    done = (
+        make("verify_pact", tmp_path, env | {"PACT_URL": foreign})
+        if entry.startswith("make")
+        else verify(tmp_path, env, "--pact-url", foreign)
+    )
     assert done.returncode == 2, output(done)
-    assert f"verify: the pact URL {foreign} is not on the broker {capture.url}: its credentials go only there" in output(done)
+    assert (
+        f"verify: the pact URL {foreign} is not on the broker {capture.url}: its credentials go only there"
+        in output(done)
+    )
     assert other.seen == [] and capture.seen == []
 
 
@@ -110,11 +119,16 @@ def test_without_a_broker_no_credentials_go_anywhere(other: Capture, tmp_path: P
 
 
 def test_a_url_that_is_not_a_broker_pact_publishes_nothing_and_says_so(capture: Capture, tmp_path: Path) -> None:
-    env = environment(PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", GIT_COMMIT="abc", PACT_URL=capture.serve("/p.json", GOOD))
+    env = environment(
+        PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", GIT_COMMIT="abc", PACT_URL=capture.serve("/p.json", GOOD)
+    )
     done = make("verify_pact", tmp_path, env)
     text = output(done)
     assert "verify_pact] Error 1" in text and "results published" not in text
-    assert f"the results were NOT published: {capture.url}/p.json is not a broker pact (it has no pb:publish-verification-results link)" in text
+    assert (
+        f"the results were NOT published: {capture.url}/p.json is not a broker pact "
+        "(it has no pb:publish-verification-results link)" in text
+    )
     webhook = pipeline("ci-webhook", tmp_path, env)
     assert webhook.returncode == 1 and "results published" not in output(webhook)
 
@@ -145,7 +159,9 @@ BAD_CONTENT = {
     "bom": b"\xef\xbb\xbf" + json.dumps(GOOD).encode(),
     "invalid-utf-8": b'{"consumer": "\xff"}',
     "nested-100000": b"[" * 100_000 + b"]" * 100_000,
-    "nested-body-200": json.dumps(http_pact(response={"status": 200, "body": json.loads("[" * 200 + "]" * 200)})).encode(),
+    "nested-body-200": json.dumps(
+        http_pact(response={"status": 200, "body": json.loads("[" * 200 + "]" * 200)})
+    ).encode(),
     "status-text": json.dumps(http_pact(response={"status": "200"})).encode(),  # the verifier panics on it
     "interactions-object": json.dumps({**GOOD, "interactions": {"a": 1}}).encode(),
     "interaction-text": json.dumps({**GOOD, "interactions": ["x"]}).encode(),
@@ -156,7 +172,9 @@ BAD_CONTENT = {
 
 
 @pytest.mark.parametrize("content", BAD_CONTENT.values(), ids=BAD_CONTENT.keys())
-def test_a_pact_the_verifier_cannot_read_is_one_line(tmp_path: Path, capfd: pytest.CaptureFixture[str], content: bytes) -> None:
+def test_a_pact_the_verifier_cannot_read_is_one_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], content: bytes
+) -> None:
     path = tmp_path / "bad.json"
     path.write_bytes(content)
     assert main(["--pact-url", path.as_uri()]) == 2
@@ -175,7 +193,9 @@ def test_a_pact_the_verifier_cannot_read_is_one_line(tmp_path: Path, capfd: pyte
         ("http://127.0.0.1:1/x.json", "could not fetch the pact http://127.0.0.1:1/x.json: ConnectError"),
     ],
 )
-def test_a_source_that_cannot_be_read_is_one_line(tmp_path: Path, capfd: pytest.CaptureFixture[str], spelling: str, problem: str) -> None:
+def test_a_source_that_cannot_be_read_is_one_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], spelling: str, problem: str
+) -> None:
     assert main(["--pact-url", spelling]) == 2
     captured = capfd.readouterr()
     assert captured.err == f"verify: {problem}\n" and captured.out == ""
@@ -188,7 +208,9 @@ def test_make_verify_pact_with_a_missing_file_url_is_one_line(tmp_path: Path) ->
 
 def test_a_remote_pact_that_is_not_json_is_one_line(capture: Capture, tmp_path: Path) -> None:
     url = capture.serve("/p.json", b"<html>")
-    assert one_line(verify(tmp_path, environment(), "--pact-url", url)).startswith(f"verify: pact URL {url} is not a pact")
+    assert one_line(verify(tmp_path, environment(), "--pact-url", url)).startswith(
+        f"verify: pact URL {url} is not a pact"
+    )
 
 
 # class 6: a pact for another provider
@@ -199,7 +221,10 @@ def test_a_pact_for_another_provider_is_verified_and_named(tmp_path: Path, capfd
     path.write_text(json.dumps({**GOOD, "provider": {"name": "pactflow-example-provider\x1b[2J"}}))
     assert main(["--pact-url", str(path)]) == 0
     lines = capfd.readouterr().out.splitlines()
-    assert f"verify: the pact {path} is for the provider 'pactflow-example-provider\\x1b[2J', not '{PROVIDER}'; verifying it anyway" in lines
+    assert (
+        f"verify: the pact {path} is for the provider 'pactflow-example-provider\\x1b[2J', "
+        f"not '{PROVIDER}'; verifying it anyway" in lines
+    )
 
 
 # class 7: message interactions
@@ -207,14 +232,24 @@ def test_a_pact_for_another_provider_is_verified_and_named(tmp_path: Path, capfd
 
 def message_pact(kind: str) -> dict[str, object]:
     if kind == "v3":
-        return {"consumer": GOOD["consumer"], "provider": GOOD["provider"], "messages": [{"description": "a product event", "contents": {}}]}
+        return {
+            "consumer": GOOD["consumer"],
+            "provider": GOOD["provider"],
+            "messages": [{"description": "a product event", "contents": {}}],
+        }
     http = [{**interaction, "type": "Synchronous/HTTP"} for interaction in GOOD["interactions"]]  # type: ignore[attr-defined]
-    message = {"type": kind, "description": "a product event", "contents": {"content": {"id": "10"}, "contentType": "application/json"}}
+    message = {
+        "type": kind,
+        "description": "a product event",
+        "contents": {"content": {"id": "10"}, "contentType": "application/json"},
+    }
     return {**GOOD, "interactions": [*http, message], "metadata": {"pactSpecification": {"version": "4.0"}}}
 
 
 @pytest.mark.parametrize("kind", ["v3", "Asynchronous/Messages", "Synchronous/Messages"])
-def test_a_local_message_pact_is_refused_in_one_line(tmp_path: Path, capfd: pytest.CaptureFixture[str], kind: str) -> None:
+def test_a_local_message_pact_is_refused_in_one_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], kind: str
+) -> None:
     document = message_pact(kind)
     path = tmp_path / "messages.json"
     path.write_text(json.dumps(document))
@@ -228,7 +263,9 @@ def test_a_local_message_pact_is_refused_in_one_line(tmp_path: Path, capfd: pyte
 def test_a_broker_pact_with_messages_fails_them_by_name_and_the_broker_learns(tmp_path: Path) -> None:
     with BrokerDouble(token=TOKEN) as broker:
         url = broker.add_pact(message_pact("Asynchronous/Messages"))
-        env = environment(broker, GIT_COMMIT="p-1", GIT_BRANCH="main", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_URL=url)
+        env = environment(
+            broker, GIT_COMMIT="p-1", GIT_BRANCH="main", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_URL=url
+        )
         done = pipeline("ci-webhook", tmp_path, env)
         text = output(done)
         assert done.returncode == 1
@@ -241,7 +278,9 @@ def test_a_broker_pact_with_messages_fails_them_by_name_and_the_broker_learns(tm
 
 def test_names_from_a_pact_cannot_inject_lines(tmp_path: Path) -> None:
     hostile = "x\n::error::injected\x1b[31m"
-    document = http_pact(description=hostile, providerStates=[{"name": "a product with ID 10 exists", "params": {"name": "Ten"}}])
+    document = http_pact(
+        description=hostile, providerStates=[{"name": "a product with ID 10 exists", "params": {"name": "Ten"}}]
+    )
     document["consumer"] = {"name": "::add-mask::web"}
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(document))
@@ -260,13 +299,18 @@ def test_an_unreachable_broker_reads_the_same_at_every_jobs(tmp_path: Path, jobs
     with BrokerDouble(token=TOKEN) as broker:
         env = environment(broker, PACT_BROKER_HTTP_RETRIES="0", JOBS=jobs)
     line = one_line(verify(tmp_path, env))
-    assert line.startswith("verify: could not reach the broker at http://127.0.0.1:") and line.endswith(": ConnectError")
+    assert line.startswith("verify: could not reach the broker at http://127.0.0.1:") and line.endswith(
+        ": ConnectError"
+    )
 
 
 def test_a_pact_url_with_credentials_of_its_own_beside_the_brokers_is_one_line(tmp_path: Path) -> None:
     """A user and password inside PACT_URL on the broker's origin, with a broker token set: one line, exit 2."""
-    env = environment(PACT_BROKER_BASE_URL="http://127.0.0.1:9", PACT_BROKER_TOKEN=TOKEN,
-                      PACT_URL="http://someone:url-secret-77@127.0.0.1:9/pacts/x.json")  # fmt: skip
+    env = environment(
+        PACT_BROKER_BASE_URL="http://127.0.0.1:9",
+        PACT_BROKER_TOKEN=TOKEN,
+        PACT_URL="http://someone:url-secret-77@127.0.0.1:9/pacts/x.json",
+    )
     done = make("verify_pact", tmp_path, env)
     text = output(done)
     assert done.returncode != 0

@@ -19,23 +19,33 @@ def published(broker: BrokerDouble, run: slice = slice(None)) -> list[tuple[obje
     """The results one run published, in a form that compares across runs."""
     return sorted(
         (
-            result["consumer"], result["pact_url"], result["provider_version"], result["branch"], result["success"],
+            result["consumer"],
+            result["pact_url"],
+            result["provider_version"],
+            result["branch"],
+            result["success"],
             tuple(sorted((test["interactionId"], test["success"]) for test in result["testResults"])),
         )
         for result in broker.verification_results[run]
-    )  # fmt: skip
+    )
 
 
 def test_workers_publish_exactly_what_one_process_publishes(broker: BrokerDouble, tmp_path: Path) -> None:
     broker.add_pact(project_pact(WEB), consumer_version="web-1", branch="main")
-    broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="x", deployed=True)
+    broker.add_pact(
+        project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="x", deployed=True
+    )
     broker.add_pact(project_pact("example-provider-states"), consumer_version="st-1", branch="master")
     # the same ids with other names in two pacts: a state that leaked from one worker's store would fail the other
     # (40 interactions each: enough for two workers, at one per INTERACTIONS_PER_WORKER = 30)
     broker.add_pact(consumer_pact("twin-a", *named_products(40, "From A")), consumer_version="a-1", branch="main")
     broker.add_pact(consumer_pact("twin-b", *named_products(40, "From B")), consumer_version="b-1", branch="main")
-    broker.add_pact(consumer_pact("new-consumer", ("7", "Seven"), status=201), consumer_version="n-1", branch="main", pending=True)
-    broker.add_pact(consumer_pact("wip-consumer", ("8", "Eight"), status=418), consumer_version="w-1", branch="feat/w", wip=True)
+    broker.add_pact(
+        consumer_pact("new-consumer", ("7", "Seven"), status=201), consumer_version="n-1", branch="main", pending=True
+    )
+    broker.add_pact(
+        consumer_pact("wip-consumer", ("8", "Eight"), status=418), consumer_version="w-1", branch="feat/w", wip=True
+    )
     env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
 
     serial = make("verify", tmp_path, env)
@@ -59,15 +69,25 @@ def test_workers_publish_exactly_what_one_process_publishes(broker: BrokerDouble
     assert "This pact is in pending state" in text
 
 
-def test_a_failing_pact_fails_the_run_and_every_pact_is_still_published_once(broker: BrokerDouble, tmp_path: Path) -> None:
+def test_a_failing_pact_fails_the_run_and_every_pact_is_still_published_once(
+    broker: BrokerDouble, tmp_path: Path
+) -> None:
     broker.add_pact(consumer_pact("fine-consumer", *named_products(40, "Fine")), consumer_version="f-1", branch="main")
-    broker.add_pact(consumer_pact("broken-consumer", *named_products(40, "Fine"), status=201), consumer_version="b-1", branch="main")
+    broker.add_pact(
+        consumer_pact("broken-consumer", *named_products(40, "Fine"), status=201), consumer_version="b-1", branch="main"
+    )
     env = environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
     done = make("verify", tmp_path, env, "JOBS=2")
     text = output(done)
     assert done.returncode != 0
-    assert "verification FAILED (40 passed, 40 failed in 2 pacts (2 workers)): Pact of broken-consumer b-1: 40 interaction(s) failed" in text
-    assert sorted((row[0], row[4]) for row in published(broker)) == [("broken-consumer", False), ("fine-consumer", True)]
+    assert (
+        "verification FAILED (40 passed, 40 failed in 2 pacts (2 workers)): "
+        "Pact of broken-consumer b-1: 40 interaction(s) failed" in text
+    )
+    assert sorted((row[0], row[4]) for row in published(broker)) == [
+        ("broken-consumer", False),
+        ("fine-consumer", True),
+    ]
 
 
 def test_small_pacts_from_the_broker_stay_in_one_process(broker: BrokerDouble, tmp_path: Path) -> None:
@@ -89,7 +109,9 @@ def test_small_pacts_from_the_broker_stay_in_one_process(broker: BrokerDouble, t
         ("500", "verify: fetching the pacts for verification failed: the broker answered 500 to /pacts/provider/"),
     ],
 )
-def test_the_list_that_cannot_be_fetched_is_one_line(broker: BrokerDouble, tmp_path: Path, fault: str, message: str) -> None:
+def test_the_list_that_cannot_be_fetched_is_one_line(
+    broker: BrokerDouble, tmp_path: Path, fault: str, message: str
+) -> None:
     broker.add_pact(project_pact(WEB), consumer_version="web-1", branch="main")
     env = environment(broker, GIT_COMMIT="prov-3", GIT_BRANCH="master", PACT_BROKER_HTTP_RETRIES="0")
     if fault == "down":
@@ -99,20 +121,32 @@ def test_the_list_that_cannot_be_fetched_is_one_line(broker: BrokerDouble, tmp_p
     else:
         broker.fail("for_verification", 500)
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.verify", "--jobs", "2"], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "pipeline.verify", "--jobs", "2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2
-    assert output(done).strip().splitlines() == [next(line for line in output(done).splitlines() if line.startswith(message))]
+    assert output(done).strip().splitlines() == [
+        next(line for line in output(done).splitlines() if line.startswith(message))
+    ]
 
 
 def test_a_pact_folder_on_the_command_line_wins_over_the_broker(broker: BrokerDouble, tmp_path: Path) -> None:
     broker.add_pact(consumer_pact("broken-consumer", ("10", "Ten"), status=201), consumer_version="b-1", branch="main")
     env = environment(broker, GIT_COMMIT="prov-4", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.verify", "--pact-dir", str(ROOT / "pacts")], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "pipeline.verify", "--pact-dir", str(ROOT / "pacts")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     text = output(done)
     assert done.returncode == 0, text
     assert "verification passed: 12 passed, 0 failed" in text

@@ -46,14 +46,20 @@ def broken_pact() -> dict[str, object]:
 def seeded(broker: BrokerDouble) -> BrokerDouble:
     """The web app on main, the Python client deployed, and a feature-branch pact of the states consumer."""
     broker.add_pact(project_pact(WEB), consumer_version="web-1", branch="main")
-    broker.add_pact(project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="x", deployed=True)
+    broker.add_pact(
+        project_pact("pactflow-example-consumer-python"), consumer_version="py-1", branch="x", deployed=True
+    )
     broker.add_pact(project_pact("example-provider-states"), consumer_version="st-1", branch="feat/states")
     return broker
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(seeded: BrokerDouble, tmp_path: Path, jobs: str) -> None:
-    env = environment(seeded, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", JOBS=jobs)
+def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(
+    seeded: BrokerDouble, tmp_path: Path, jobs: str
+) -> None:
+    env = environment(
+        seeded, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", JOBS=jobs
+    )
     done = pipeline("ci", tmp_path, env)
     text = output(done)
     assert done.returncode == 0, text
@@ -68,13 +74,19 @@ def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(seeded: Br
     published = {result["consumer"]: result for result in seeded.verification_results}
     assert len(seeded.verification_results) == len(published) == 2
     assert set(published) == {WEB, "pactflow-example-consumer-python"}
-    assert all(r["provider_version"] == "prov-1" and r["branch"] == "master" and r["success"] for r in published.values())
+    assert all(
+        r["provider_version"] == "prov-1" and r["branch"] == "master" and r["success"] for r in published.values()
+    )
     assert "[can-i-deploy] pactflow-example-provider-python prov-1 to production: yes." in text
-    assert [(d["pacticipant"], d["version"], d["environment"]) for d in seeded.deployments] == [(PROVIDER, "prov-1", "production")]
+    assert [(d["pacticipant"], d["version"], d["environment"]) for d in seeded.deployments] == [
+        (PROVIDER, "prov-1", "production")
+    ]
 
 
 def test_a_feature_branch_verifies_its_matching_pacts_and_does_not_deploy(seeded: BrokerDouble, tmp_path: Path) -> None:
-    env = environment(seeded, GIT_COMMIT="prov-2", GIT_BRANCH="feat/states", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+    env = environment(
+        seeded, GIT_COMMIT="prov-2", GIT_BRANCH="feat/states", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true"
+    )
     done = pipeline("ci", tmp_path, env)
     text = output(done)
     assert done.returncode == 0, text
@@ -92,7 +104,9 @@ def test_results_are_not_published_unless_asked(seeded: BrokerDouble, tmp_path: 
 def test_webhook_build_verifies_only_pact_url_and_publishes(seeded: BrokerDouble, tmp_path: Path) -> None:
     url = seeded.add_pact(broken_pact(), consumer_version="b-1")
     url = seeded.add_pact(project_pact(WEB), consumer_version="web-2", branch="feat/x")
-    env = environment(seeded, PACT_URL=url, GIT_COMMIT="prov-4", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
+    env = environment(
+        seeded, PACT_URL=url, GIT_COMMIT="prov-4", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true"
+    )
     done = pipeline("ci", tmp_path, env)
     text = output(done)
     assert done.returncode == 0, text
@@ -157,9 +171,14 @@ def test_credentials_from_dotenv_are_used_and_the_environment_wins(seeded: Broke
 def test_basic_auth_works_and_the_password_never_shows(tmp_path: Path) -> None:
     with BrokerDouble(token=None, username="ci", password=PASSWORD) as broker:
         broker.add_pact(project_pact(WEB), branch="main")
-        env = environment(GIT_COMMIT="prov-7", GIT_BRANCH="master", PACT_BROKER_BASE_URL=broker.base_url,
-                          PACT_BROKER_USERNAME="ci", PACT_BROKER_PASSWORD=PASSWORD,
-                          PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")  # fmt: skip
+        env = environment(
+            GIT_COMMIT="prov-7",
+            GIT_BRANCH="master",
+            PACT_BROKER_BASE_URL=broker.base_url,
+            PACT_BROKER_USERNAME="ci",
+            PACT_BROKER_PASSWORD=PASSWORD,
+            PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
+        )
         done = pipeline("ci", tmp_path, env)
         assert done.returncode == 0, output(done)
         assert len(broker.verification_results) == 1
@@ -188,7 +207,9 @@ def test_travis_webhook_secret_and_trigger(broker: BrokerDouble, tmp_path: Path)
     env = environment(broker, TRAVIS_TOKEN=travis_token, TRAVIS_REPO_SLUG="acme/provider")
     stored = make("create_travis_token_secret", tmp_path, env)
     assert stored.returncode == 0 and travis_token not in output(stored)
-    assert broker.secrets == [{"name": "travisToken", "description": "Travis CI API token for provider builds", "value": travis_token}]
+    assert broker.secrets == [
+        {"name": "travisToken", "description": "Travis CI API token for provider builds", "value": travis_token}
+    ]
     assert make("create_or_update_travis_webhook", tmp_path, env).returncode == 0
     (webhook,) = broker.webhooks.values()
     assert webhook["provider"] == {"name": PROVIDER} and "consumer" not in webhook
@@ -205,16 +226,24 @@ def test_travis_webhook_secret_and_trigger(broker: BrokerDouble, tmp_path: Path)
 def test_broker_only_steps_need_a_broker(tmp_path: Path) -> None:
     done = make("create_or_update_travis_webhook", tmp_path, environment())
     assert done.returncode != 0
-    assert failure(done) == "[create-or-update-travis-webhook] FAILED: create-or-update-travis-webhook needs a broker: set PACT_BROKER_BASE_URL and a token"
+    assert (
+        failure(done) == "[create-or-update-travis-webhook] FAILED: "
+        "create-or-update-travis-webhook needs a broker: set PACT_BROKER_BASE_URL and a token"
+    )
 
 
 def test_verify_pact_target_takes_a_file_and_refuses_nothing(tmp_path: Path) -> None:
-    assert make("verify_pact", tmp_path, environment(), f"PACT_URL={ROOT / 'pacts' / f'{WEB}-{PROVIDER}.json'}").returncode == 0
+    assert (
+        make("verify_pact", tmp_path, environment(), f"PACT_URL={ROOT / 'pacts' / f'{WEB}-{PROVIDER}.json'}").returncode
+        == 0
+    )
     missing = make("verify_pact", tmp_path, environment())
     assert missing.returncode != 0 and "verify_pact needs PACT_URL" in output(missing)
 
 
 def test_fake_ci_runs_ci_as_travis_would() -> None:
-    plan = subprocess.run(["make", "-n", "-f", str(ROOT / "Makefile"), "fake_ci"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    plan = subprocess.run(
+        ["make", "-n", "-f", str(ROOT / "Makefile"), "fake_ci"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert "CI=true GIT_COMMIT=$(git rev-parse --short HEAD)+$(date +%s)" in plan
     assert "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true" in plan and " ci" in plan

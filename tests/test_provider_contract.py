@@ -48,8 +48,17 @@ def broker() -> Iterator[BrokerDouble]:
 
 def main_build(broker: BrokerDouble, **extra: str) -> dict[str, str]:
     """The environment of a main build on master that publishes."""
-    return environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
-                       TRAVIS_BUILD_WEB_URL=BUILD_URL, PACT_PUBLISH_PROVIDER_CONTRACT="true") | extra  # fmt: skip
+    return (
+        environment(
+            broker,
+            GIT_COMMIT="prov-1",
+            GIT_BRANCH="master",
+            PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
+            TRAVIS_BUILD_WEB_URL=BUILD_URL,
+            PACT_PUBLISH_PROVIDER_CONTRACT="true",
+        )
+        | extra
+    )
 
 
 def undocumented_listing() -> Starlette:
@@ -61,26 +70,45 @@ def undocumented_listing() -> Starlette:
     return Starlette(routes=[Route("/products", products, methods=["GET"]), *create_app().routes])
 
 
-def test_the_main_build_publishes_the_contract_after_the_results_and_before_can_i_deploy(broker: BrokerDouble, tmp_path: Path) -> None:
+def test_the_main_build_publishes_the_contract_after_the_results_and_before_can_i_deploy(
+    broker: BrokerDouble, tmp_path: Path
+) -> None:
     done = pipeline("ci", tmp_path, main_build(broker))
     text = output(done)
     assert done.returncode == 0, text
     (contract,) = broker.provider_contracts
     assert contract["content"] == OPENAPI.read_bytes()
     assert (contract["contentType"], contract["specification"]) == ("application/yaml", "oas")
-    assert (contract["provider"], contract["version"], contract["branch"], contract["buildUrl"]) == (PROVIDER, "prov-1", "master", BUILD_URL)
+    assert (contract["provider"], contract["version"], contract["branch"], contract["buildUrl"]) == (
+        PROVIDER,
+        "prov-1",
+        "master",
+        BUILD_URL,
+    )
     results = contract["selfVerificationResults"]
-    assert (results["success"], results["verifier"], results["verifierVersion"]) == (True, "schemathesis", version("schemathesis"))
+    assert (results["success"], results["verifier"], results["verifierVersion"]) == (
+        True,
+        "schemathesis",
+        version("schemathesis"),
+    )
     assert (results["contentType"], results["format"]) == ("application/xml", "junit")
     report = ElementTree.fromstring(results["content"])
     operations = {case.get("name") for case in report.iter("testcase")}
     assert report.get("failures") == "0" and report.get("errors") == "0"
-    assert {"GET /products", "GET /product/{id}", "GET /products/{id}", "GET /openapi.json", "HEAD /products"} <= operations
+    assert {
+        "GET /products",
+        "GET /product/{id}",
+        "GET /products/{id}",
+        "GET /openapi.json",
+        "HEAD /products",
+    } <= operations
     order = [(r.method, r.path) for r in broker.requests]
     published = order.index(("POST", CONTRACT_PATH))
     assert max(i for i, (method, path) in enumerate(order) if path.endswith("/verification-results")) < published
     assert published < order.index(("GET", "/matrix"))
-    assert f"[provider-contract] published openapi.yaml as {PROVIDER} prov-1 with its self-verification (passed;" in text
+    assert (
+        f"[provider-contract] published openapi.yaml as {PROVIDER} prov-1 with its self-verification (passed;" in text
+    )
     assert "[can-i-deploy] pactflow-example-provider-python prov-1 to production: yes." in text
 
 
@@ -89,15 +117,25 @@ def test_the_main_build_publishes_the_contract_after_the_results_and_before_can_
     [
         ("webhook", "[provider-contract] not published in a webhook build: a pact changed, not the provider"),
         ("offline", "[provider-contract] skipped: no broker is configured (PACT_BROKER_BASE_URL is not set)"),
-        ("not publishing", "[provider-contract] skipped: not publishing (PACT_BROKER_PUBLISH_VERIFICATION_RESULTS is not true)"),
-        ("no provider contracts", "[provider-contract] skipped: PACT_PUBLISH_PROVIDER_CONTRACT is not true (a broker without"),
+        (
+            "not publishing",
+            "[provider-contract] skipped: not publishing (PACT_BROKER_PUBLISH_VERIFICATION_RESULTS is not true)",
+        ),
+        (
+            "no provider contracts",
+            "[provider-contract] skipped: PACT_PUBLISH_PROVIDER_CONTRACT is not true (a broker without",
+        ),
     ],
 )
 def test_builds_that_publish_no_contract_say_why(broker: BrokerDouble, tmp_path: Path, build: str, said: str) -> None:
     env = {
-        "webhook": main_build(broker, PACT_URL=broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-2")),
+        "webhook": main_build(
+            broker, PACT_URL=broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-2")
+        ),
         "offline": environment(GIT_COMMIT="local", GIT_BRANCH="master", PACT_PUBLISH_PROVIDER_CONTRACT="true"),
-        "not publishing": environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_PUBLISH_PROVIDER_CONTRACT="true"),
+        "not publishing": environment(
+            broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_PUBLISH_PROVIDER_CONTRACT="true"
+        ),
         "no provider contracts": main_build(broker, PACT_PUBLISH_PROVIDER_CONTRACT="false"),
     }[build]
     done = pipeline("ci", tmp_path, env)
@@ -111,12 +149,17 @@ def test_builds_that_publish_no_contract_say_why(broker: BrokerDouble, tmp_path:
     ("env", "line"),
     [
         ({}, "needs a broker: set PACT_BROKER_BASE_URL and a token"),
-        ({"PACT_BROKER_BASE_URL": "http://127.0.0.1:9", "PACT_BROKER_TOKEN": TOKEN}, "needs a provider version: set GIT_COMMIT"),
+        (
+            {"PACT_BROKER_BASE_URL": "http://127.0.0.1:9", "PACT_BROKER_TOKEN": TOKEN},
+            "needs a provider version: set GIT_COMMIT",
+        ),
     ],
     ids=["no broker", "no version"],
 )
-def test_the_target_on_its_own_refuses_without_a_broker_or_a_version(tmp_path: Path, env: dict[str, str], line: str) -> None:
-    done = make("publish_provider_contract", tmp_path, environment(**env))
+def test_the_target_on_its_own_refuses_without_a_broker_or_a_version(
+    tmp_path: Path, env: dict[str, str], line: str
+) -> None:
+    done = make("publish_provider_contract", tmp_path, environment(None, **env))
     assert done.returncode != 0
     assert failure(done) == f"[publish-provider-contract] FAILED: publish-provider-contract {line}"
     assert not (tmp_path / ".provider-contract").exists()
@@ -128,7 +171,9 @@ def test_the_target_publishes_on_its_own(broker: BrokerDouble, tmp_path: Path) -
     (contract,) = broker.provider_contracts
     assert (contract["version"], contract["branch"], contract["buildUrl"]) == ("prov-3", "feat/x", None)
     assert contract["selfVerificationResults"]["success"] is True
-    assert (tmp_path / ".provider-contract" / "schemathesis-junit.xml").read_bytes() == contract["selfVerificationResults"]["content"]
+    assert (tmp_path / ".provider-contract" / "schemathesis-junit.xml").read_bytes() == contract[
+        "selfVerificationResults"
+    ]["content"]
 
 
 def test_a_service_that_breaks_its_document_is_published_as_failed_and_fails_the_build(
@@ -140,15 +185,21 @@ def test_a_service_that_breaks_its_document_is_published_as_failed_and_fails_the
         ci(Settings.from_env(), contract_app=undocumented_listing())
     line = str(failed.value)
     assert "\n" not in line
-    assert line.startswith("the service does not keep its OpenAPI document: response_schema_conformance on GET /products: ST108")
+    assert line.startswith(
+        "the service does not keep its OpenAPI document: response_schema_conformance on GET /products: ST108"
+    )
     (contract,) = broker.provider_contracts
     results = contract["selfVerificationResults"]
     assert results["success"] is False
-    (failed_case,) = [case for case in ElementTree.fromstring(results["content"]).iter("testcase") if case.find("failure") is not None]
+    (failed_case,) = [
+        case for case in ElementTree.fromstring(results["content"]).iter("testcase") if case.find("failure") is not None
+    ]
     failure_element = failed_case.find("failure")
     assert failed_case.get("name") == "GET /products" and failure_element is not None
     assert failure_element.get("type") == "response_schema_conformance"
-    assert "ST108 Response violates schema" in str(failure_element.text) and "'price' was unexpected" in str(failure_element.text)
+    assert "ST108 Response violates schema" in str(failure_element.text) and "'price' was unexpected" in str(
+        failure_element.text
+    )
     assert len(broker.verification_results) == 1  # the pacts were verified and published first
     assert not any(r.path == "/matrix" for r in broker.requests) and broker.deployments == []
     printed = capsys.readouterr()
@@ -161,10 +212,15 @@ def test_a_service_that_breaks_its_document_is_published_as_failed_and_fails_the
     [
         ({"contract": {"content": "b3BlbmFwaQ=="}}, "pacticipantVersionNumber"),
         ({"pacticipantVersionNumber": "1", "contract": {"content": "not base64!"}}, "contract"),
-        ({"pacticipantVersionNumber": "1", "contract": {"content": "", "selfVerificationResults": {"content": ""}}}, "selfVerificationResults"),
+        (
+            {"pacticipantVersionNumber": "1", "contract": {"content": "", "selfVerificationResults": {"content": ""}}},
+            "selfVerificationResults",
+        ),
     ],
 )
-def test_the_double_refuses_a_contract_it_cannot_read(broker: BrokerDouble, body: dict[str, object], field: str) -> None:
+def test_the_double_refuses_a_contract_it_cannot_read(
+    broker: BrokerDouble, body: dict[str, object], field: str
+) -> None:
     answer = httpx.post(broker.base_url + CONTRACT_PATH, json=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 400 and field in answer.json()["errors"]
     assert broker.provider_contracts == []
@@ -175,11 +231,19 @@ def test_no_credential_shows_in_the_output_or_the_report(tmp_path: Path) -> None
     (tmp_path / ".env").write_text(f"PACT_BROKER_USERNAME=ci\nPACT_BROKER_PASSWORD={PASSWORD}\nGIT_COMMIT=prov-8\n")
     with BrokerDouble(token=None, username="ci", password=PASSWORD) as double:
         published = make("publish_provider_contract", tmp_path, environment(PACT_BROKER_BASE_URL=double.base_url))
-        refused = make("publish_provider_contract", tmp_path, environment(PACT_BROKER_BASE_URL=double.base_url, PACT_BROKER_PASSWORD=wrong))
+        refused = make(
+            "publish_provider_contract",
+            tmp_path,
+            environment(PACT_BROKER_BASE_URL=double.base_url, PACT_BROKER_PASSWORD=wrong),
+        )
         assert published.returncode == 0, output(published)
         assert refused.returncode != 0 and "401 Unauthorized" in failure(refused)
         assert len(double.provider_contracts) == 1
-        for text in (output(published), output(refused), *(path.read_text() for path in (tmp_path / ".provider-contract").iterdir())):
+        for text in (
+            output(published),
+            output(refused),
+            *(path.read_text() for path in (tmp_path / ".provider-contract").iterdir()),
+        ):
             assert PASSWORD not in text and wrong not in text
 
 

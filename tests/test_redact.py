@@ -9,7 +9,10 @@ from pipeline.redact import mask_urls, printable
     ("text", "masked"),
     [
         ("http://user:secret@host/p.json", "http://***@host/p.json"),
-        ("see https://token@broker.example:8443/x and ftp://a@b", "see https://***@broker.example:8443/x and ftp://***@b"),
+        (
+            "see https://token@broker.example:8443/x and ftp://a@b",
+            "see https://***@broker.example:8443/x and ftp://***@b",
+        ),
         ("http://host/path@not-user-info", "http://host/path@not-user-info"),
         ("no url here: user@host", "no url here: user@host"),
     ],

@@ -45,7 +45,13 @@ def test_a_passing_run_writes_a_testcase_per_interaction(monkeypatch: pytest.Mon
 
 
 def test_a_failure_a_refused_state_and_github_actions(tmp_path: Path) -> None:
-    wrong = interaction("the wrong name", "/product/10", 200, {"id": "10", "type": "CREDIT_CARD", "name": "Wrong"}, ["a product with ID 10 exists"])
+    wrong = interaction(
+        "the wrong name",
+        "/product/10",
+        200,
+        {"id": "10", "type": "CREDIT_CARD", "name": "Wrong"},
+        ["a product with ID 10 exists"],
+    )
     refused = interaction("a gadget", "/products", 200, [], ["a gadget exists"])
     fine = interaction("a missing product", "/product/404", 404)
     pacts = tmp_path / "pacts"
@@ -53,19 +59,30 @@ def test_a_failure_a_refused_state_and_github_actions(tmp_path: Path) -> None:
     write(pacts, "web.json", pact(wrong, refused, fine, consumer=HOSTILE))
     summary, report = tmp_path / "summary.md", tmp_path / "out" / "verification.xml"
     env = environment(GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary), PACT_VERIFICATION_REPORT=str(report))
-    done = subprocess.run([sys.executable, "-m", "pipeline.verify", "--pact-dir", str(pacts)], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.verify", "--pact-dir", str(pacts)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     (suite,) = suites(report)
     assert counts(suite) == (3, 1, 1, 0) and marks(suite) == ["failure", "error", "passed"]
     failure, error = (case.result[0] for case in list(suite)[:2])
-    assert isinstance(failure, Failure) and failure.message == "Expected '28 Degrees' (String) to be equal to 'Wrong' (String)"
+    assert (
+        isinstance(failure, Failure)
+        and failure.message == "Expected '28 Degrees' (String) to be equal to 'Wrong' (String)"
+    )
     assert "$.name" in failure.text and 'expected: "Wrong"' in failure.text
     assert isinstance(error, Error) and "unknown provider state 'a gadget exists'" in error.text
     assert {p.name: p.value for p in suite.properties()}["consumer"] == "web\\x0a::error::forged"
     lines = done.stdout.splitlines()
     annotations = [line for line in lines if line.lstrip().startswith("::")]  # what GitHub reads as commands
-    assert len(annotations) == 2 and all(line.startswith("::error title=web\\x0a%3A%3Aerror%3A%3Aforged%3A ") for line in annotations)
+    assert len(annotations) == 2 and all(
+        line.startswith("::error title=web\\x0a%3A%3Aerror%3A%3Aforged%3A ") for line in annotations
+    )
     table = summary.read_text()
     assert "| web\\\\x0a\\:\\:error\\:\\:forged | web.json | 1 | 2 |" in table
     assert "\n::" not in table and "<" not in table

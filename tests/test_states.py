@@ -75,9 +75,7 @@ def test_no_products_then_products_exist(machine: ProviderStates, store: Product
     assert machine.setup("products exist", {}) == {"ids": ["09", "10", "11"]}
 
 
-def test_several_states_all_apply_and_teardown_restores_baseline(
-    machine: ProviderStates, store: ProductStore
-) -> None:
+def test_several_states_all_apply_and_teardown_restores_baseline(machine: ProviderStates, store: ProductStore) -> None:
     machine.setup("a product with ID 31 exists", {})
     machine.setup("a product with ID 10 does not exist", {})
     assert [p.id for p in store.all()] == ["09", "11", "31"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -7,14 +8,14 @@ from example_provider.store import BASELINE, ProductStore
 from states import create_verification_app
 
 
-def post(client: TestClient, body: object, **kwargs: object) -> object:
-    return client.post(client.app.state.states_path, json=body, **kwargs)  # type: ignore[attr-defined]
+def post(client: TestClient, body: object) -> httpx2.Response:
+    return client.post(client.app.state.states_path, json=body)  # type: ignore[attr-defined]
 
 
-def test_setup_answers_injectable_values_and_changes_the_store(
-    states_client: TestClient, store: ProductStore
-) -> None:
-    response = post(states_client, {"state": "a product with ID 5 exists", "params": {"name": "Five"}, "action": "setup"})
+def test_setup_answers_injectable_values_and_changes_the_store(states_client: TestClient, store: ProductStore) -> None:
+    response = post(
+        states_client, {"state": "a product with ID 5 exists", "params": {"name": "Five"}, "action": "setup"}
+    )
     assert response.status_code == 200
     assert response.json() == {"id": "5", "type": "CREDIT_CARD", "name": "Five"}
     assert states_client.get("/product/5").json()["name"] == "Five"
@@ -72,7 +73,9 @@ def test_a_body_that_is_not_json_is_400(states_client: TestClient) -> None:
 def test_browser_requests_are_refused(states_client: TestClient, store: ProductStore) -> None:
     path = states_client.app.state.states_path  # type: ignore[attr-defined]
     body = '{"state": "no products exist"}'
-    foreign = states_client.post(path, content=body, headers={"content-type": "application/json", "origin": "https://evil.example"})
+    foreign = states_client.post(
+        path, content=body, headers={"content-type": "application/json", "origin": "https://evil.example"}
+    )
     assert foreign.status_code == 403
     form = states_client.post(path, content=body, headers={"content-type": "text/plain"})
     assert form.status_code == 415

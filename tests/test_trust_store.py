@@ -50,7 +50,9 @@ def certificate(name: str, issuer: Issuer | None = None) -> Issuer:
         .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
     )
     if issuer:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
     return builder.sign(issuer[1] if issuer else key, hashes.SHA256()), key
 
 
@@ -83,7 +85,9 @@ def https_pact(tmp_path: Path, test_ca: Issuer) -> Iterator[str]:
     (tmp_path / "site").mkdir()
     shutil.copy(PACT, tmp_path / "site" / "pact.json")
     (tmp_path / "server.pem").write_bytes(pem(server_cert))
-    key_bytes = server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_bytes = server_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     (tmp_path / "server.key").write_bytes(key_bytes)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
@@ -139,7 +143,14 @@ def system(tmp_path: Path) -> ssl.DefaultVerifyPaths:
     (folder / "README").write_text("not a certificate\n")
     (folder / "gone.pem").symlink_to("removed.pem")  # a dangling link, as a removed certificate leaves
     (tmp_path / "bundle.pem").write_bytes(pem(second, first))
-    return ssl.DefaultVerifyPaths(str(tmp_path / "bundle.pem"), str(folder), "SSL_CERT_FILE", str(tmp_path / "none.pem"), "SSL_CERT_DIR", str(folder))
+    return ssl.DefaultVerifyPaths(
+        str(tmp_path / "bundle.pem"),
+        str(folder),
+        "SSL_CERT_FILE",
+        str(tmp_path / "none.pem"),
+        "SSL_CERT_DIR",
+        str(folder),
+    )
 
 
 def test_with_no_trust_of_the_users_the_verifier_reads_the_bundle(system: ssl.DefaultVerifyPaths) -> None:
@@ -188,7 +199,9 @@ def test_a_user_with_their_own_trust_gives_the_verification_just_that(
 def most_reads_of_a_certificate(trace: str, folder: str, bundle: str) -> int:
     """How often a trace shows the most-opened file of the certificate folder opened, the bundle aside."""
     opened = Counter(line.split('"')[1] for line in trace.splitlines() if "openat(" in line and '"' in line)
-    in_folder = [count for path, count in opened.items() if Path(path).parent == Path(folder) and Path(path) != Path(bundle)]
+    in_folder = [
+        count for path, count in opened.items() if Path(path).parent == Path(folder) and Path(path) != Path(bundle)
+    ]
     return max(in_folder, default=0)
 
 
@@ -200,7 +213,20 @@ def test_the_certificate_folder_is_not_read_per_interaction(tmp_path: Path) -> N
     if bundle is None:
         pytest.skip("this system has no bundle that holds its certificate folder")
     trace = tmp_path / "trace"
-    command = ["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(trace), sys.executable, "-m", "pipeline.verify", "--pact-url", str(PACT)]
+    command = [
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=openat",
+        "-o",
+        str(trace),
+        sys.executable,
+        "-m",
+        "pipeline.verify",
+        "--pact-url",
+        str(PACT),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     interactions = len(json.loads(PACT.read_text())["interactions"])

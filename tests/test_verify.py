@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +32,9 @@ def pact(*interactions: dict[str, object], consumer: str = "test-consumer") -> d
     }
 
 
-def interaction(description: str, path: str, status: int, body: object = None, states: list[str] = ()) -> dict[str, object]:  # type: ignore[assignment]
+def interaction(
+    description: str, path: str, status: int, body: object = None, states: Sequence[str] = ()
+) -> dict[str, object]:
     response: dict[str, object] = {"status": status}
     if body is not None:
         response["body"] = body
@@ -59,7 +61,13 @@ def test_every_pact_in_pacts_passes(capfd: pytest.CaptureFixture[str]) -> None:
 
 
 def test_an_unsatisfied_pact_fails_with_the_mismatch(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    wrong = interaction("a product with the wrong name", "/product/10", 200, {"id": "10", "type": "CREDIT_CARD", "name": "Wrong"}, ["a product with ID 10 exists"])
+    wrong = interaction(
+        "a product with the wrong name",
+        "/product/10",
+        200,
+        {"id": "10", "type": "CREDIT_CARD", "name": "Wrong"},
+        ["a product with ID 10 exists"],
+    )
     right = interaction("a missing product", "/product/404", 404)
     path = write(tmp_path, "wrong.json", pact(wrong, right))
     assert main(["--pact-url", str(path)]) == 1
@@ -87,7 +95,11 @@ def test_state_changes_do_not_leak_between_interactions(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "problem"),
-    [(None, "pact file not found"), ("{not json", "is not valid JSON"), ('{"consumer": {}}', "is not a pact the verifier can read")],
+    [
+        (None, "pact file not found"),
+        ("{not json", "is not valid JSON"),
+        ('{"consumer": {}}', "is not a pact the verifier can read"),
+    ],
 )
 def test_a_missing_or_broken_pact_file_is_one_line(
     tmp_path: Path, capfd: pytest.CaptureFixture[str], content: str | None, problem: str
@@ -127,7 +139,7 @@ def test_a_pact_url_over_http(tmp_path: Path, pact_server: str, capfd: pytest.Ca
 
 def many(consumer: str, count: int, name: str, state: str = "a product with ID {i} exists") -> dict[str, object]:
     """A pact of `count` interactions, each setting up its own product named `name`."""
-    interactions = [
+    interactions: list[dict[str, object]] = [
         {
             "description": f"product {i}",
             "providerStates": [{"name": state.format(i=i), "params": {"name": name}}],
@@ -150,7 +162,11 @@ def test_parallel_verification_matches_the_serial_run(tmp_path: Path, capfd: pyt
     parallel = capfd.readouterr().out
     assert "verification passed: 80 passed, 0 failed" in serial
     assert "verification passed: 80 passed, 0 failed in 2 pacts (2 workers)" in parallel
-    assert parallel.index("===== a.json =====") < parallel.index("consumer-a: product 100") < parallel.index("===== b.json =====")
+    assert (
+        parallel.index("===== a.json =====")
+        < parallel.index("consumer-a: product 100")
+        < parallel.index("===== b.json =====")
+    )
 
 
 def verify_command(folder: Path, jobs: int) -> list[str]:
@@ -167,21 +183,36 @@ def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path) -> None:
     done = subprocess.run(verify_command(tmp_path, 2), env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     merged = JUnitXml.fromfile(str(report))  # one report from both workers, in the summary's order
-    assert [(suite.name, suite.tests, suite.failures) for suite in merged] == [("broken.json", 40, 1), ("good.json", 40, 0)]
+    assert [(suite.name, suite.tests, suite.failures) for suite in merged] == [
+        ("broken.json", 40, 1),
+        ("good.json", 40, 0),
+    ]
     assert (merged.tests, merged.failures, merged.errors, merged.skipped) == (80, 1, 0, 0)
     assert done.stdout.splitlines()[-1] == (
         "verification FAILED (79 passed, 1 failed in 2 pacts (2 workers)): broken.json: 1 interaction(s) failed"
     )
     assert "expected 201 but was 200" in done.stdout
-    assert done.stdout.index("===== broken.json =====") < done.stdout.index("expected 201") < done.stdout.index("===== good.json")
+    assert (
+        done.stdout.index("===== broken.json =====")
+        < done.stdout.index("expected 201")
+        < done.stdout.index("===== good.json")
+    )
     assert done.stderr == ""
 
 
 def test_workers_are_forked_only_from_a_process_that_runs_no_other_thread() -> None:
     fresh = subprocess.run(
-        [sys.executable, "-c", "import pipeline.verify, pipeline.verification.workers as p; print(p.start_method().get_start_method())"],
-        env=environment(), capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import pipeline.verify, pipeline.verification.workers as p; print(p.start_method().get_start_method())",
+        ],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert fresh.stdout.strip() == "fork"  # what `make verify` does: its workers start with everything imported
     assert main(["--pact-url", str(PACTS / "pactflow-example-consumer-pactflow-example-provider-python.json")]) == 0
     # the verifier's runtime threads outlive the run: a copy of this process could inherit a held lock
@@ -196,9 +227,13 @@ def test_an_interruption_stops_every_worker_and_exits_130(tmp_path: Path, to_gro
     write(pacts, "a.json", many("consumer-a", 1000, "From A"))
     write(pacts, "b.json", many("consumer-b", 1000, "From B"))
     run = subprocess.Popen(
-        verify_command(pacts, 2), env=environment(TMPDIR=str(temporary)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
-    )  # fmt: skip
+        verify_command(pacts, 2),
+        env=environment(TMPDIR=str(temporary)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     children = Path(f"/proc/{run.pid}/task/{run.pid}/children")
     deadline = time.monotonic() + 30
     while len(workers := children.read_text().split()) < 2 and time.monotonic() < deadline:

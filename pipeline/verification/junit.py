@@ -45,8 +45,12 @@ def testsuite(pact: PactResult) -> ET.Element:
     outcome = pact.outcome
     suite = ET.Element("testsuite", name=printable(pact.label))
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("consumer", pact.consumer), ("provider", pact.provider), ("source", pact.source),
-                        ("pending", str(pact.pending).lower())):  # fmt: skip
+    for name, value in (
+        ("consumer", pact.consumer),
+        ("provider", pact.provider),
+        ("source", pact.source),
+        ("pending", str(pact.pending).lower()),
+    ):
         ET.SubElement(properties, "property", name=name, value=printable(value))
     classname = printable(pact.consumer or pact.label)
     counts = {"failure": 0, "error": 0, "skipped": 0}

@@ -58,18 +58,21 @@ def read_listed(pact: PactForVerification, settings: Settings) -> PactSource | s
         return str(error)
 
 
-def in_this_process(settings: Settings, jobs: Sequence[PactJob], sources: Sequence[PactSource | str], *,
-                    publish: bool) -> Verification:
+def in_this_process(
+    settings: Settings, jobs: Sequence[PactJob], sources: Sequence[PactSource | str], *, publish: bool
+) -> Verification:
     """Each pact with a verifier run of its own against one served app, one summary over them all;
     a pact that could not be read (its reason given instead of its source) is refused."""
-    readable = [(source, job.pending) for job, source in zip(jobs, sources) if isinstance(source, PactSource)]
+    readable = [
+        (source, job.pending) for job, source in zip(jobs, sources, strict=True) if isinstance(source, PactSource)
+    ]
     for job in jobs:
         for notice in job.notices:
             print(safe_line(f"  {job.label}: {notice}"))
     announce(settings, readable)
     outcomes = iter(run(settings, readable, publish=publish))
     results = []
-    for job, source in zip(jobs, sources):
+    for job, source in zip(jobs, sources, strict=True):
         if isinstance(source, PactSource):
             results.append(job.result(next(outcomes), consumer=source.consumer, provider=source.provider))
         else:
@@ -78,8 +81,9 @@ def in_this_process(settings: Settings, jobs: Sequence[PactJob], sources: Sequen
     return Verification(pacts=tuple(results))
 
 
-def jobs_for(pacts: PactsToVerify, sources: tuple[PactSource, ...], found: list[PactForVerification],
-             pending: bool) -> list[PactJob]:
+def jobs_for(
+    pacts: PactsToVerify, sources: tuple[PactSource, ...], found: list[PactForVerification], pending: bool
+) -> list[PactJob]:
     """One job per pact: each checked source (pending when asked), or each pact the broker listed."""
     if isinstance(pacts, BrokerSelection):
         return [PactJob.from_broker(pact) for pact in found]

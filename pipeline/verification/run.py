@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
-from pact import Verifier  # noqa: E402  (the telemetry switch must be set before pact loads)
+from pact import Verifier
 
 PUBLISH_FAILURE = re.compile(r"path '(?P<path>[^']+)' failed: (?P<answer>\d{3}[^.]*)")
 LATE = "the verification did not finish within {timeout} s (VERIFY_TIMEOUT); is the broker slow?"
@@ -63,10 +64,8 @@ def configure(verifier: Verifier, settings: Settings, source: PactSource, publis
 
 
 def _verify_quietly(verifier: Verifier) -> None:
-    try:
+    with contextlib.suppress(RuntimeError):  # the verifier's results say what failed
         verifier.verify()
-    except RuntimeError:
-        pass  # the verifier's results say what failed
 
 
 def execute(verifier: Verifier, timeout: float) -> bool:
@@ -105,13 +104,15 @@ def run_one(
     found = results.interactions(verifier.results, source.messages, pending, refused)
     return Outcome(
         interactions=found,
-        errors=(*([f"the verifier could not read the pact {source.label}"] if output.panicked else ()),
-                *results.errors(verifier.results)),
+        errors=(
+            *([f"the verifier could not read the pact {source.label}"] if output.panicked else ()),
+            *results.errors(verifier.results),
+        ),
         refused_states=refused,
         publish_errors=publish_errors,
         published=publish and not publish_errors and bool(found),
         seconds=took,
-    )  # fmt: skip
+    )
 
 
 def run(settings: Settings, pacts: Sequence[ToVerify], *, publish: bool = False) -> list[Outcome]:

@@ -30,7 +30,7 @@ def job_summary(pacts: Sequence[PactResult]) -> str:
     return "\n".join(lines) + "\n\n"  # a blank line ends the table: the build steps' lines follow
 
 
-def annotations(pacts: Sequence[PactResult]) -> list[str]:
+def failure_annotations(pacts: Sequence[PactResult]) -> list[str]:
     """An `::error` per failed interaction, a `::warning` per failure of a pending pact."""
     found = []
     for pact in pacts:

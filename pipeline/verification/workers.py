@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pipeline.settings import Settings, SettingsError
 from pipeline.verification.outcome import Outcome, PactResult
-from pipeline.verification.pacts import PactJob
 from pipeline.verification.output import safe_line
+from pipeline.verification.pacts import PactJob
 from pipeline.verification.report import closing_line
 from pipeline.verification.run import verify_here
 from pipeline.verification.sources import BadPactSource, read_pact_source
@@ -50,8 +50,9 @@ def redirect_output(path: Path) -> None:
     with path.open("w", encoding="utf-8") as target:
         os.dup2(target.fileno(), 1)
         os.dup2(target.fileno(), 2)
-    sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)
-    sys.stderr = open(2, "w", encoding="utf-8", buffering=1, closefd=False)
+    # the worker's streams for the rest of its life: nothing to close before it exits
+    sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", buffering=1, closefd=False)  # noqa: SIM115
 
 
 def verify_job(job: PactJob, settings: Settings, publish: bool) -> PactResult:

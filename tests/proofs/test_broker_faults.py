@@ -51,7 +51,9 @@ def run_build(broker: BrokerDouble, mode: str, cwd: Path, **extra: str) -> tuple
     if mode == "webhook":
         env["PACT_URL"] = url
     if mode == "workers":  # a second pact large enough for a second worker
-        broker.add_pact(consumer_pact("large-consumer", *named_products(40, "Large")), consumer_version="l-1", branch="main")
+        broker.add_pact(
+            consumer_pact("large-consumer", *named_products(40, "Large")), consumer_version="l-1", branch="main"
+        )
         env["JOBS"] = "2"
     done = pipeline("ci", cwd, env | extra)
     return done.returncode, output(done)
@@ -75,8 +77,13 @@ def assert_not_claimed_published(text: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_broker_down_before_the_build(proof: Proof, mode: str, tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{dead_port()}"  # nothing listens there
-    env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_BASE_URL=dead, PACT_BROKER_TOKEN=TOKEN,
-                      PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")  # fmt: skip
+    env = environment(
+        GIT_COMMIT="prov-1",
+        GIT_BRANCH="master",
+        PACT_BROKER_BASE_URL=dead,
+        PACT_BROKER_TOKEN=TOKEN,
+        PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
+    )
     if mode == "webhook":
         env["PACT_URL"] = f"{dead}/pacts/provider/{PROVIDER}/consumer/c/version/1"
     if mode == "workers":
@@ -114,9 +121,18 @@ FAULTS: dict[str, tuple[Callable[[BrokerDouble], None], str]] = {
     "403": (lambda broker: broker.fail("index", 403), "403"),
     "404 for the pacts": (lambda broker: broker.fail("for_verification", 404), "the broker answered 404"),
     "404 for the pact, fetched first": (lambda broker: broker.fail("pact", 404), "the server answered 404"),
-    "malformed pact document, fetched first": (lambda broker: broker.fail("pact", 200), "is not a pact the verifier can read"),
-    "422 on publishing": (lambda broker: broker.fail("publish", 422), "the results were NOT published: the broker answered 422"),
-    "409 on publishing": (lambda broker: broker.fail("publish", 409), "the results were NOT published: the broker answered 409"),
+    "malformed pact document, fetched first": (
+        lambda broker: broker.fail("pact", 200),
+        "is not a pact the verifier can read",
+    ),
+    "422 on publishing": (
+        lambda broker: broker.fail("publish", 422),
+        "the results were NOT published: the broker answered 422",
+    ),
+    "409 on publishing": (
+        lambda broker: broker.fail("publish", 409),
+        "the results were NOT published: the broker answered 409",
+    ),
 }
 ONLY = {  # the webhook build does not read the index or the pacts for verification; every build checks each pact first
     "403": {"main", "workers"},
@@ -132,7 +148,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("fault", "mode"), CASES)
-def test_a_broker_fault_fails_the_build_in_one_line(proof: Proof, broker: BrokerDouble, fault: str, mode: str, tmp_path: Path) -> None:
+def test_a_broker_fault_fails_the_build_in_one_line(
+    proof: Proof, broker: BrokerDouble, fault: str, mode: str, tmp_path: Path
+) -> None:
     inject, named = FAULTS[fault]
     inject(broker)
     code, text = run_build(broker, mode, tmp_path)
@@ -147,18 +165,24 @@ def test_a_broker_fault_fails_the_build_in_one_line(proof: Proof, broker: Broker
 
 
 @pytest.mark.parametrize("mode", modes(quick="main"))
-def test_a_result_refused_once_is_published_on_the_next_run(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
+def test_a_result_refused_once_is_published_on_the_next_run(
+    proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path
+) -> None:
     broker.fail("publish", 422)
     assert run_build(broker, mode, tmp_path)[0] == 1
     broker.clear_faults()
     code, text = run_build(broker, mode, tmp_path)
     proof.count("runs", 2)
     assert code == 0, text
-    assert [(r["provider_version"], r["success"]) for r in broker.verification_results] == [("prov-1", True)] * pacts_in(mode)
+    assert [(r["provider_version"], r["success"]) for r in broker.verification_results] == [
+        ("prov-1", True)
+    ] * pacts_in(mode)
 
 
 @pytest.mark.parametrize("mode", modes(quick="main"))
-def test_a_500_on_publishing_is_retried_by_the_verifier(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
+def test_a_500_on_publishing_is_retried_by_the_verifier(
+    proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path
+) -> None:
     broker.fail("publish", 500, times=1)
     code, text = run_build(broker, mode, tmp_path)
     proof.count("faults")
@@ -178,18 +202,24 @@ def assert_refused_after_the_verifiers_retries(proof: Proof, broker: BrokerDoubl
 
 
 @full_budget
-def test_a_persistent_500_on_publishing_fails_after_the_verifiers_retries(proof: Proof, broker: BrokerDouble, tmp_path: Path) -> None:
+def test_a_persistent_500_on_publishing_fails_after_the_verifiers_retries(
+    proof: Proof, broker: BrokerDouble, tmp_path: Path
+) -> None:
     broker.fail("publish", 500)
     assert_refused_after_the_verifiers_retries(proof, broker, tmp_path, 500)
 
 
-def test_a_persistent_429_on_publishing_fails_after_the_verifiers_retries(proof: Proof, broker: BrokerDouble, tmp_path: Path) -> None:
+def test_a_persistent_429_on_publishing_fails_after_the_verifiers_retries(
+    proof: Proof, broker: BrokerDouble, tmp_path: Path
+) -> None:
     broker.fail("publish", 429, retry_after=0)
     assert_refused_after_the_verifiers_retries(proof, broker, tmp_path, 429)
 
 
 @pytest.mark.parametrize("mode", modes(quick="webhook"))
-def test_a_slow_broker_is_bounded_by_the_verification_timeout(proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path) -> None:
+def test_a_slow_broker_is_bounded_by_the_verification_timeout(
+    proof: Proof, broker: BrokerDouble, mode: str, tmp_path: Path
+) -> None:
     broker.fail("publish", 0, delay=60)
     code, text = run_build(broker, mode, tmp_path, VERIFY_TIMEOUT="5")
     proof.count("faults")

@@ -18,7 +18,17 @@ from .report import Proof
 
 PROVIDER = "pactflow-example-provider-python"
 ODD = st.one_of(
-    st.sampled_from(["::error::injected", "::add-mask::secret", "\x1b[2J\x1b[31mred", "a\n::warning::b", "\r\n", "\u2028::error::c", "x" * 20_000]),
+    st.sampled_from(
+        [
+            "::error::injected",
+            "::add-mask::secret",
+            "\x1b[2J\x1b[31mred",
+            "a\n::warning::b",
+            "\r\n",
+            "\u2028::error::c",
+            "x" * 20_000,
+        ]
+    ),
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40),
 )
 WRONG = st.sampled_from([5, 1.5, True, None, [], {}, ["::error::x"], {"name": "::error::x"}])
@@ -98,9 +108,12 @@ def known(field: str, value: object, description: str = "a\n::error::injected\x1
 @example(document=known("consumer", "::add-mask::\x1b[2Jweb"))  # verifies, with names that would inject
 @example(document=known("status", "200"))  # the verifier panics on a status that is text
 @settings(
-    max_examples=sized(6, 200), deadline=None, derandomize=True, database=None,
+    max_examples=sized(6, 200),
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)  # fmt: skip
+)
 def test_a_hostile_pact_gives_one_clear_outcome(
     proof: Proof, tmp_path: Path, capfd: pytest.CaptureFixture[str], document: str
 ) -> None:

@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from example_provider.app import app as production_app
-from pipeline.server import running_server
 from example_provider.store import BASELINE
+from pipeline.server import running_server
 from states import create_verification_app
 
 from .budget import sized

@@ -20,9 +20,15 @@ ATTEMPTS = "2"  # PACT_BROKER_HTTP_RETRIES: how many times the CLI sends a reque
 
 def publish(broker_url: str, cwd: Path, step: str = "publish-provider-contract") -> tuple[int, str]:
     """The step on its own (or the main build), against the broker at `broker_url`."""
-    env = environment(PACT_BROKER_BASE_URL=broker_url, PACT_BROKER_TOKEN=TOKEN, GIT_COMMIT="prov-1", GIT_BRANCH="master",
-                      PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_BROKER_HTTP_RETRIES=ATTEMPTS,
-                      PACT_PUBLISH_PROVIDER_CONTRACT="true")  # fmt: skip
+    env = environment(
+        PACT_BROKER_BASE_URL=broker_url,
+        PACT_BROKER_TOKEN=TOKEN,
+        GIT_COMMIT="prov-1",
+        GIT_BRANCH="master",
+        PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
+        PACT_BROKER_HTTP_RETRIES=ATTEMPTS,
+        PACT_PUBLISH_PROVIDER_CONTRACT="true",
+    )
     done = pipeline(step, cwd, env)
     return done.returncode, output(done)
 
@@ -40,12 +46,17 @@ FAULTS: dict[str, tuple[Callable[[BrokerDouble], None], str]] = {
     "403": (lambda broker: broker.fail("provider_contract", 403), "403 Forbidden"),
     "422": (lambda broker: broker.fail("provider_contract", 422), "422 Unprocessable Entity"),
     "500": (lambda broker: broker.fail("provider_contract", 500), "500 Internal Server Error"),
-    "an answer the CLI does not accept": (lambda broker: broker.fail("provider_contract", 200), "missing field `_embedded`"),
+    "an answer the CLI does not accept": (
+        lambda broker: broker.fail("provider_contract", 200),
+        "missing field `_embedded`",
+    ),
 }
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_a_broker_fault_on_publishing_fails_in_one_line(proof: Proof, broker: BrokerDouble, fault: str, tmp_path: Path) -> None:
+def test_a_broker_fault_on_publishing_fails_in_one_line(
+    proof: Proof, broker: BrokerDouble, fault: str, tmp_path: Path
+) -> None:
     inject, named = FAULTS[fault]
     inject(broker)
     code, text = publish(broker.base_url, tmp_path)
@@ -72,7 +83,9 @@ def test_a_500_once_is_retried_and_published(proof: Proof, broker: BrokerDouble,
     assert sum(1 for r in broker.requests if r.path == CONTRACT_PATH) == 2
 
 
-def test_a_fault_on_publishing_the_contract_fails_the_main_build_before_can_i_deploy(proof: Proof, broker: BrokerDouble, tmp_path: Path) -> None:
+def test_a_fault_on_publishing_the_contract_fails_the_main_build_before_can_i_deploy(
+    proof: Proof, broker: BrokerDouble, tmp_path: Path
+) -> None:
     broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
     broker.fail("provider_contract", 422)
     code, text = publish(broker.base_url, tmp_path, step="ci")

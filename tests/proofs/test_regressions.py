@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from pipeline.server import running_server
 from example_provider.store import BASELINE
+from pipeline.server import running_server
 from states import create_verification_app
 
 from .contract import JSON_UTF8, send_raw

@@ -27,24 +27,48 @@ TRAVIS = "sentinel-travis-9e41"
 GITHUB = "sentinel-github-3c58a7"
 SENTINELS = (TOKEN, PASSWORD, TRAVIS, GITHUB)
 
-TARGETS = ("verify", "ci_webhook", "can_i_deploy", "record_deployment", "deploy", "publish_provider_contract",
-           "create_travis_token_secret", "create_or_update_travis_webhook", "test_travis_webhook",
-           "create_github_token_secret", "create_or_update_github_webhook", "test_github_webhook")  # fmt: skip
+TARGETS = (
+    "verify",
+    "ci_webhook",
+    "can_i_deploy",
+    "record_deployment",
+    "deploy",
+    "publish_provider_contract",
+    "create_travis_token_secret",
+    "create_or_update_travis_webhook",
+    "test_travis_webhook",
+    "create_github_token_secret",
+    "create_or_update_github_webhook",
+    "test_github_webhook",
+)
 # At the quick budget, leave out the targets whose path another target takes: `make verify` of PACT_URL
 # verifies and publishes as `make ci_webhook` does, `make deploy` records the deployment, `make ci`
 # publishes the provider contract, and the GitHub webhook targets make the same `pact` CLI calls as
 # the Travis ones.
 QUICK_TARGETS = tuple(
-    target for target in TARGETS
-    if target not in ("verify", "record_deployment", "publish_provider_contract", "create_or_update_github_webhook", "test_github_webhook")
-)  # fmt: skip
+    target
+    for target in TARGETS
+    if target
+    not in (
+        "verify",
+        "record_deployment",
+        "publish_provider_contract",
+        "create_or_update_github_webhook",
+        "test_github_webhook",
+    )
+)
 # At the full budget the failures of these steps too; at the quick one their `pact` CLI calls fail as the others do.
 MORE_FAILING = (("create-github-token-secret", "1"), ("publish-provider-contract", "1")) if BUDGET == "full" else ()
 VERIFYING = ("verify", "ci_webhook")  # the targets that verify PACT_URL and publish its result
 
 
 def credentials(broker_url: str, auth: str) -> dict[str, str]:
-    values = {"PACT_BROKER_BASE_URL": broker_url, "TRAVIS_TOKEN": TRAVIS, "GITHUB_TOKEN": GITHUB, "GITHUB_REPOSITORY": "acme/provider"}
+    values = {
+        "PACT_BROKER_BASE_URL": broker_url,
+        "TRAVIS_TOKEN": TRAVIS,
+        "GITHUB_TOKEN": GITHUB,
+        "GITHUB_REPOSITORY": "acme/provider",
+    }
     if auth == "token":
         return values | {"PACT_BROKER_TOKEN": TOKEN}
     return values | {"PACT_BROKER_USERNAME": USER, "PACT_BROKER_PASSWORD": PASSWORD}
@@ -57,7 +81,9 @@ def auth(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def broker(auth: str) -> Iterator[BrokerDouble]:
-    double = BrokerDouble(token=TOKEN) if auth == "token" else BrokerDouble(token=None, username=USER, password=PASSWORD)
+    double = (
+        BrokerDouble(token=TOKEN) if auth == "token" else BrokerDouble(token=None, username=USER, password=PASSWORD)
+    )
     with double:
         yield double
 
@@ -86,12 +112,21 @@ def assert_no_file_holds_a_sentinel(folder: Path) -> None:
     ],
     indirect=["auth"],
 )
-def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: str, source: str, tmp_path: Path) -> None:
+def test_no_target_shows_a_credential(
+    proof: Proof, broker: BrokerDouble, auth: str, source: str, tmp_path: Path
+) -> None:
     url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
-    broker.add_pact(consumer_pact("large-consumer", *named_products(40, "Large")), consumer_version="l-1", branch="main")
+    broker.add_pact(
+        consumer_pact("large-consumer", *named_products(40, "Large")), consumer_version="l-1", branch="main"
+    )
     secrets = credentials(broker.base_url, auth)
-    env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", PACT_URL=url,
-                      PACT_PUBLISH_PROVIDER_CONTRACT="true")  # fmt: skip
+    env = environment(
+        GIT_COMMIT="prov-1",
+        GIT_BRANCH="master",
+        PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
+        PACT_URL=url,
+        PACT_PUBLISH_PROVIDER_CONTRACT="true",
+    )
     if source == "dotenv":
         (tmp_path / ".env").write_text("".join(f"{key}={value}\n" for key, value in secrets.items()))
     else:
@@ -115,15 +150,28 @@ def test_no_target_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: 
 
 def test_failures_do_not_show_a_credential(proof: Proof, auth: str, tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{dead_port()}"
-    env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", **credentials(dead, auth))
+    env = environment(None, GIT_COMMIT="prov-1", GIT_BRANCH="master", **credentials(dead, auth))
     env["PACT_BROKER_HTTP_RETRIES"] = str(sized(1, 3))  # each call to the dead broker retries, and waits for it
-    for step, jobs in (("ci", "1"), ("ci", "2"), ("can-i-deploy", "1"), ("record-deployment", "1"), ("create-travis-token-secret", "1"), *MORE_FAILING):
+    for step, jobs in (
+        ("ci", "1"),
+        ("ci", "2"),
+        ("can-i-deploy", "1"),
+        ("record-deployment", "1"),
+        ("create-travis-token-secret", "1"),
+        *MORE_FAILING,
+    ):
         done = pipeline(step, tmp_path, env | {"CAN_I_DEPLOY_RETRIES": "0", "JOBS": jobs})
         assert done.returncode != 0
         assert_no_sentinel(proof, done.stdout + done.stderr)
     with BrokerDouble(token="a-different-token") as broker:
         broker.add_pact(project_pact("pactflow-example-consumer"), branch="main")
-        for step, jobs in (("ci", "1"), ("ci", "2"), ("record-deployment", "1"), ("create-travis-token-secret", "1"), *MORE_FAILING):
+        for step, jobs in (
+            ("ci", "1"),
+            ("ci", "2"),
+            ("record-deployment", "1"),
+            ("create-travis-token-secret", "1"),
+            *MORE_FAILING,
+        ):
             done = pipeline(step, tmp_path, env | credentials(broker.base_url, auth) | {"JOBS": jobs})
             assert done.returncode != 0
             assert_no_sentinel(proof, done.stdout + done.stderr)
@@ -148,9 +196,21 @@ def test_credentials_inside_urls_are_used_and_never_show(proof: Proof, tmp_path:
     neither shows in any output, the command lines make echoes included."""
     with BrokerDouble(token=None, username=USER, password=PASSWORD) as broker:
         url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
-        env = environment(GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
-                          PACT_BROKER_BASE_URL=with_user_info(broker.base_url, USER, PASSWORD), TRAVIS_TOKEN=TRAVIS)  # fmt: skip
-        for target in ("ci", "ci_webhook", "can_i_deploy", "deploy", "create_travis_token_secret", "create_or_update_travis_webhook"):
+        env = environment(
+            GIT_COMMIT="prov-1",
+            GIT_BRANCH="master",
+            PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true",
+            PACT_BROKER_BASE_URL=with_user_info(broker.base_url, USER, PASSWORD),
+            TRAVIS_TOKEN=TRAVIS,
+        )
+        for target in (
+            "ci",
+            "ci_webhook",
+            "can_i_deploy",
+            "deploy",
+            "create_travis_token_secret",
+            "create_or_update_travis_webhook",
+        ):
             done = make(target, tmp_path, env | {"PACT_URL": url if target == "ci_webhook" else ""}, "PYTEST=true")
             assert done.returncode == 0, (target, done.stdout + done.stderr)
             assert_no_sentinel(proof, done.stdout + done.stderr)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, rule, run_state_machine_as_test
 from starlette.testclient import TestClient
 
-from pipeline.server import running_server
 from example_provider.store import BASELINE
+from pipeline.server import running_server
 from states import UnknownState, create_verification_app, registry
 
 from .budget import sized

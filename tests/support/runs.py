@@ -48,8 +48,13 @@ def pipeline(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
     """`make ci` runs the tests first; a test runs the step it then calls."""
     return subprocess.run(
         [sys.executable, "-m", "pipeline", step],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def make(target: str, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -58,11 +58,17 @@ class Run:
     def runner_environment(self) -> dict[str, str]:
         """The variables GitHub's runner sets for every step."""
         return {
-            "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": self.event_name, "GITHUB_SHA": self.sha,
-            "GITHUB_REF": self.ref, "GITHUB_REF_NAME": self.ref_name, "GITHUB_HEAD_REF": self.head_ref,
-            "GITHUB_REPOSITORY": self.repository, "GITHUB_SERVER_URL": "https://github.com",
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": self.event_name,
+            "GITHUB_SHA": self.sha,
+            "GITHUB_REF": self.ref,
+            "GITHUB_REF_NAME": self.ref_name,
+            "GITHUB_HEAD_REF": self.head_ref,
+            "GITHUB_REPOSITORY": self.repository,
+            "GITHUB_SERVER_URL": "https://github.com",
             "GITHUB_RUN_ID": self.run_id,
-        }  # fmt: skip
+        }
 
 
 class Evaluator:
@@ -246,7 +252,9 @@ def plan(name: str, run: Run) -> list[Step]:
             env = rendered({**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}, evaluator)
             if "uses" in step:
                 after_failure = bool(STATUS.search(step.get("if", "")))
-                steps.append(Step(job_name, step["uses"], rendered(step.get("with", {}), evaluator), None, env, after_failure))
+                steps.append(
+                    Step(job_name, step["uses"], rendered(step.get("with", {}), evaluator), None, env, after_failure)
+                )
                 continue
             found = MAKE_STEP.fullmatch(step["run"].strip())
             if found is None:
