@@ -246,7 +246,9 @@ def plan(name: str, run: Run) -> list[Step]:
             env = rendered({**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}, evaluator)
             if "uses" in step:
                 after_failure = bool(STATUS.search(step.get("if", "")))
-                steps.append(Step(job_name, step["uses"], rendered(step.get("with", {}), evaluator), None, env, after_failure))
+                steps.append(
+                    Step(job_name, step["uses"], rendered(step.get("with", {}), evaluator), None, env, after_failure)
+                )
                 continue
             found = MAKE_STEP.fullmatch(step["run"].strip())
             if found is None:
