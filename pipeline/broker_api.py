@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -10,7 +9,6 @@ from attrs import frozen
 from pipeline.errors import BrokerStepFailed
 from pipeline.redact import printable
 from pipeline.settings import Settings
-from pipeline.verification.documents import interactions_of
 from pipeline.verification.selection import selection
 
 
@@ -70,26 +68,6 @@ def pacts_for_verification(settings: Settings) -> list[PactForVerification]:
         raise BrokerStepFailed(
             "the broker's list of pacts for verification lacks a pact's link or properties"
         ) from None
-
-
-def count_interactions(settings: Settings, pacts: list[PactForVerification]) -> int | None:
-    """How many interactions the broker's pacts hold together, or None when a pact cannot be read
-    (its worker then reports why)."""
-    try:
-        with http_client(settings) as client, ThreadPoolExecutor(max_workers=8) as pool:
-            answers = list(pool.map(client.get, [pact.url for pact in pacts]))
-    except httpx.HTTPError:
-        return None
-    total = 0
-    for answer in answers:
-        try:
-            interactions = interactions_of(answer.json()) if answer.status_code == 200 else None
-        except ValueError:
-            return None
-        if interactions is None:
-            return None
-        total += len(interactions)
-    return total
 
 
 def _pact_for_verification(entry: dict[str, Any]) -> PactForVerification:

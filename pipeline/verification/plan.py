@@ -54,7 +54,6 @@ def read_listed(pact: PactForVerification, settings: Settings) -> PactSource | s
     try:
         return read_pact_source(pact.url, settings)
     except (BadPactSource, SettingsError) as error:
-        print(safe_line(f"verify: {error}"), file=sys.stderr)
         return str(error)
 
 
@@ -66,6 +65,8 @@ def in_this_process(
     readable = [
         (source, job.pending) for job, source in zip(jobs, sources, strict=True) if isinstance(source, PactSource)
     ]
+    for reason in (source for source in sources if isinstance(source, str)):
+        print(safe_line(f"verify: {reason}"), file=sys.stderr)
     for job in jobs:
         for notice in job.notices:
             print(safe_line(f"  {job.label}: {notice}"))
@@ -101,18 +102,14 @@ def verify(
     publish = publishing(settings, sources, publish)
     found = broker_pacts(settings) if isinstance(pacts, BrokerSelection) else []
     pact_jobs = jobs_for(pacts, sources, found, pending)
-    workers = 1
+    listed: tuple[PactSource | str, ...] = sources or tuple(read_listed(pact, settings) for pact in found)
     if jobs > 1 and len(pact_jobs) > 1:
         # imported here: a one-process run, the common case, starts faster without them
         from pipeline.verification.workers import verify_in_workers, worker_count
 
-        if isinstance(pacts, BrokerSelection):
-            from pipeline.broker_api import count_interactions
-
-            workers = worker_count(jobs, len(pact_jobs), count_interactions(settings, found))
-        else:
-            workers = worker_count(jobs, len(pact_jobs), sum(source.interactions for source in sources))
+        readable = all(isinstance(source, PactSource) for source in listed)  # else: one worker per pact
+        interactions = sum(source.interactions for source in listed if isinstance(source, PactSource))
+        workers = worker_count(jobs, len(pact_jobs), interactions if readable else None)
         if workers > 1:
             return Verification(pacts=verify_in_workers(pact_jobs, workers, settings, publish=publish))
-    listed = sources or [read_listed(pact, settings) for pact in found]
     return in_this_process(settings, pact_jobs, listed, publish=publish)
