@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +16,7 @@ from pipeline.verification.outcome import Interaction, Outcome, PactResult
 from pipeline.verification.report import closing_line
 from pipeline.verify import main
 from tests.support.broker import BrokerDouble
-from tests.support.runs import PROVIDER, TOKEN, consumer_pact, environment, make, output, pipeline
+from tests.support.runs import PROVIDER, TOKEN, consumer_pact, environment, make, output, pipeline, verify
 
 GOOD = consumer_pact("web", ("10", "Ten"))
 
@@ -66,11 +65,6 @@ def _running(server: Capture) -> Iterator[Capture]:
     yield server
     server.server.shutdown()
     server.server.server_close()
-
-
-def verify(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pipeline.verify", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def one_line(done: subprocess.CompletedProcess[str]) -> str:

@@ -3,14 +3,12 @@ publications as a one-process run, pending and WIP pacts kept pending, states ke
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.broker import BrokerDouble
-from tests.support.runs import ROOT, consumer_pact, environment, make, named_products, output, project_pact
+from tests.support.runs import ROOT, consumer_pact, environment, make, named_products, output, project_pact, verify
 
 WEB = "pactflow-example-consumer"
 
@@ -120,15 +118,7 @@ def test_the_list_that_cannot_be_fetched_is_one_line(
         env["PACT_BROKER_TOKEN"] = "not-the-token"
     else:
         broker.fail("for_verification", 500)
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.verify", "--jobs", "2"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = verify(tmp_path, env, "--jobs", "2")
     assert done.returncode == 2
     assert output(done).strip().splitlines() == [
         next(line for line in output(done).splitlines() if line.startswith(message))
@@ -138,15 +128,7 @@ def test_the_list_that_cannot_be_fetched_is_one_line(
 def test_a_pact_folder_on_the_command_line_wins_over_the_broker(broker: BrokerDouble, tmp_path: Path) -> None:
     broker.add_pact(consumer_pact("broken-consumer", ("10", "Ten"), status=201), consumer_version="b-1", branch="main")
     env = environment(broker, GIT_COMMIT="prov-4", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.verify", "--pact-dir", str(ROOT / "pacts")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = verify(tmp_path, env, "--pact-dir", str(ROOT / "pacts"))
     text = output(done)
     assert done.returncode == 0, text
     assert "verification passed: 12 passed, 0 failed" in text

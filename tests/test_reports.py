@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 
 from pipeline.github import markdown
 from pipeline.verify import main
-from tests.support.runs import environment
+from tests.support.runs import environment, verify
 from tests.test_verify import PACTS, interaction, pact, write
 
 HOSTILE = "web\n::error::forged"
@@ -59,14 +57,7 @@ def test_a_failure_a_refused_state_and_github_actions(tmp_path: Path) -> None:
     write(pacts, "web.json", pact(wrong, refused, fine, consumer=HOSTILE))
     summary, report = tmp_path / "summary.md", tmp_path / "out" / "verification.xml"
     env = environment(GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary), PACT_VERIFICATION_REPORT=str(report))
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.verify", "--pact-dir", str(pacts)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = verify(tmp_path, env, "--pact-dir", str(pacts))
     assert done.returncode == 1
     (suite,) = suites(report)
     assert counts(suite) == (3, 1, 1, 0) and marks(suite) == ["failure", "error", "passed"]

@@ -57,6 +57,12 @@ def pipeline(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
     )
 
 
+def verify(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m pipeline.verify` with these arguments, as `make verify` runs it."""
+    command = [sys.executable, "-m", "pipeline.verify", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
 def make(target: str, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """A real Make target, run from `cwd` with this test's Python (no install step)."""
     command = [
