@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 from pipeline import pact_cli
 from pipeline.console import say
 from pipeline.errors import BrokerStepFailed, StepFailed
 from pipeline.github import summary_line
-from pipeline.redact import mask_urls, printable
+from pipeline.redact import printable
 from pipeline.settings import Settings
 from pipeline.verification.junit import discard
 from pipeline.verification.sources import on_the_broker
@@ -33,23 +30,18 @@ def require_version(step: str, settings: Settings) -> None:
 
 
 def run_verification(settings: Settings) -> None:
-    """Run the verification in its own process, passing its output on with credentials scrubbed."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "pipeline.verify"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PACT_DO_NOT_TRACK": os.environ.get("PACT_DO_NOT_TRACK", "true")},
-    ) as process:
-        assert process.stdout is not None
-        last = ""
-        for line in process.stdout:
-            line = mask_urls(settings.scrub(line))
-            print(line, end="", flush=True)
-            if not line.startswith("::"):  # a GitHub annotation follows the verdict
-                last = line.strip() or last
-    if process.returncode != 0:
-        raise StepFailed(f"verification failed ({last})")
+    """Verify in this process, reading the system's trust once, and fail with the verification's verdict."""
+    # only the steps that verify load the verifier
+    from pipeline.verification.session import NOT_STARTED, verified
+    from pipeline.verification.trust import system_trust_read_once
+
+    try:
+        with system_trust_read_once():
+            verification = verified(settings)
+    except NOT_STARTED as error:
+        raise StepFailed(f"verification failed (verify: {printable(error)})") from None
+    if verification.exit_code != 0:
+        raise StepFailed(f"verification failed ({verification.verdict})")
 
 
 def describe_publishing(settings: Settings) -> str:

@@ -7,15 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.github import annotation, append_summary, markdown
 from pipeline.settings import Settings, SettingsError, one_setting
 from pipeline.verification import junit
-from pipeline.verification.outcome import PactResult
 from pipeline.verification.output import safe_line
-from pipeline.verification.pacts import VerificationError, choose
-from pipeline.verification.plan import verify
-from pipeline.verification.sources import BadPactSource
-from pipeline.verification.summary import failure_annotations, job_summary
+from pipeline.verification.session import NOT_STARTED, keep_report, verified
 from pipeline.verification.trust import system_trust_read_once
 
 
@@ -51,24 +46,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def keep_report(path: Path, pacts: Sequence[PactResult], problem: str | None = None) -> None:
-    """Write the JUnit report; a path that cannot take it is said in one line."""
-    try:
-        junit.write(path, pacts, problem)
-    except OSError as error:
-        print(safe_line(f"verify: the report could not be written to {path}: {error.strerror}"), file=sys.stderr)
-
-
-def show_on_github(settings: Settings, pacts: Sequence[PactResult], problem: str | None = None) -> None:
-    """On GitHub Actions: an annotation per failed interaction (or for the problem), and the job summary."""
-    if not settings.github_actions:
-        return
-    notes = [annotation("error", "pact verification", problem)] if problem else failure_annotations(pacts)
-    for note in notes:
-        print(note, flush=True)
-    append_summary(settings, f"- verification could not start: {markdown(problem)}" if problem else job_summary(pacts))
-
-
 @system_trust_read_once()  # for this process and its workers
 def main(argv: Sequence[str] | None = None) -> int:
     """Verify, print the result, write the report, and answer the exit code."""
@@ -79,23 +56,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(safe_line(f"verify: the old report {report} could not be removed: {error.strerror}"), file=sys.stderr)
         return 2
-    settings: Settings | None = None
     try:
         settings = Settings.from_env()
-        pacts = choose(settings, pact_url=args.pact_url, pact_dir=args.pact_dir)
-        publish = settings.publish_results if args.publish is None else args.publish
-        verification = verify(settings, pacts, publish=publish, jobs=args.jobs or settings.jobs, pending=args.pending)
-    except (VerificationError, BadPactSource, SettingsError) as error:
+    except SettingsError as error:
         print(safe_line(f"verify: {error}"), file=sys.stderr)
         keep_report(report, (), problem=str(error))
-        if settings is not None:
-            show_on_github(settings, (), problem=str(error))
         return 2
+    try:
+        verification = verified(
+            settings,
+            pact_url=args.pact_url,
+            pact_dir=args.pact_dir,
+            publish=args.publish,
+            jobs=args.jobs,
+            pending=args.pending,
+        )
+    except NOT_STARTED:
+        return 2  # said and reported
     except KeyboardInterrupt:
         print("verify: interrupted; the provider was shut down", file=sys.stderr)
         return 130
-    keep_report(report, verification.pacts)
-    show_on_github(settings, verification.pacts)
     return verification.exit_code
 
 

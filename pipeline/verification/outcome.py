@@ -81,9 +81,10 @@ class PactResult:
 
 @frozen
 class Verification:
-    """Every pact a verification verified, each with its outcome."""
+    """Every pact a verification verified, each with its outcome, and the verdict line it closed with."""
 
     pacts: tuple[PactResult, ...]
+    verdict: str = ""
 
     @property
     def exit_code(self) -> int:

@@ -6,7 +6,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from attrs import define
@@ -31,6 +31,7 @@ class Filter:
     """Reads what the verifier writes and passes it on safe; a panic's message and backtrace are held back."""
 
     target: int
+    scrub: Callable[[str], str] = str  # credentials out of every line
     panicked: bool = False
     in_panic: bool = False
 
@@ -44,17 +45,17 @@ class Filter:
                 elif self.in_panic:
                     self.in_panic = not line.startswith(PANIC_END)
                 else:
-                    os.write(self.target, (safe_line(line) + "\n").encode("utf-8"))
+                    os.write(self.target, (safe_line(self.scrub(line)) + "\n").encode("utf-8"))
 
 
 @contextmanager
-def filtered_output() -> Iterator[Filter]:
+def filtered_output(scrub: Callable[[str], str] = str) -> Iterator[Filter]:
     """While the block runs, everything written to fd 1 and 2 goes through a Filter to the first's old target."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)
     read_end, write_end = os.pipe()
-    passing = Filter(target=saved_out)
+    passing = Filter(target=saved_out, scrub=scrub)
     reader = threading.Thread(target=passing.pass_on, args=(read_end,), name="verifier-output", daemon=True)
     reader.start()
     os.dup2(write_end, 1)

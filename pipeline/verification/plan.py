@@ -19,7 +19,7 @@ from pipeline.verification.pacts import (
     VerificationError,
     checked_sources,
 )
-from pipeline.verification.report import report
+from pipeline.verification.report import report, verdict
 from pipeline.verification.run import announce, run
 from pipeline.verification.sources import BadPactSource, PactSource, read_pact_source
 
@@ -78,8 +78,9 @@ def in_this_process(
             results.append(job.result(next(outcomes), consumer=source.consumer, provider=source.provider))
         else:
             results.append(job.result(Outcome(interactions=(), errors=(source,)), refused=True))
-    print(report(Outcome.combined([result.outcome for result in results])), flush=True)
-    return Verification(pacts=tuple(results))
+    combined = Outcome.combined([result.outcome for result in results])
+    print(report(combined), flush=True)
+    return Verification(pacts=tuple(results), verdict=verdict(combined))
 
 
 def jobs_for(
@@ -111,5 +112,5 @@ def verify(
         interactions = sum(source.interactions for source in listed if isinstance(source, PactSource))
         workers = worker_count(jobs, len(pact_jobs), interactions if readable else None)
         if workers > 1:
-            return Verification(pacts=verify_in_workers(pact_jobs, workers, settings, publish=publish))
+            return verify_in_workers(pact_jobs, workers, settings, publish=publish)
     return in_this_process(settings, pact_jobs, listed, publish=publish)

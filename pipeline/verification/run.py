@@ -92,7 +92,7 @@ def run_one(
     refused_before = len(app.state.provider_states.refused)
     started = time.monotonic()
     try:
-        with filtered_output() as output:
+        with filtered_output(settings.scrub) as output:
             finished = execute(verifier, timeout)
     finally:
         pact_logger.removeHandler(watch)

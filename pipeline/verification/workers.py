@@ -13,7 +13,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from pipeline.settings import Settings, SettingsError
-from pipeline.verification.outcome import Outcome, PactResult
+from pipeline.verification.outcome import Outcome, PactResult, Verification
 from pipeline.verification.output import safe_line
 from pipeline.verification.pacts import PactJob
 from pipeline.verification.report import closing_line
@@ -131,9 +131,7 @@ class Dispatch:
         return self.jobs[index].result(Outcome(interactions=(), errors=(STOPPED,)))
 
 
-def verify_in_workers(
-    jobs: Sequence[PactJob], workers: int, settings: Settings, *, publish: bool
-) -> tuple[PactResult, ...]:
+def verify_in_workers(jobs: Sequence[PactJob], workers: int, settings: Settings, *, publish: bool) -> Verification:
     """Verify the pacts in worker processes; print each pact's output as a group, in order, as soon as
     it is done, then the closing line; answer every pact's result."""
     results: list[PactResult] = []
@@ -157,5 +155,6 @@ def verify_in_workers(
         finally:
             for process in workers_started.values():
                 process.join()
-    print("\n" + closing_line(results, workers, publish))
-    return tuple(results)
+    verdict = closing_line(results, workers, publish)
+    print("\n" + verdict)
+    return Verification(pacts=tuple(results), verdict=verdict)
