@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.settings import VARIABLES
 from tests.support.broker import BrokerDouble
+from tests.support.warm import warm
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = "pactflow-example-provider-python"
@@ -44,33 +45,30 @@ def dead_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def warm_run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python <argv>` in a process of its own, forked from this worker's warm interpreter (`warm`)."""
+    code, out, err = warm().run(argv, str(cwd), env, timeout)
+    return subprocess.CompletedProcess([sys.executable, *argv], code, out, err)
+
+
 def pipeline(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`make ci` runs the tests first; a test runs the step it then calls."""
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", step],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    """`python -m pipeline <step>`: `make ci` runs the tests first; a test runs the step it then calls."""
+    return warm_run(["-m", "pipeline", step], cwd, env, timeout=300)
 
 
 def verify(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m pipeline.verify` with these arguments, as `make verify` runs it."""
-    command = [sys.executable, "-m", "pipeline.verify", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return warm_run(["-m", "pipeline.verify", *args], cwd, env, timeout=120)
 
 
 def make(target: str, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """A real Make target, run from `cwd` with this test's Python (no install step)."""
+    """A real Make target, run from `cwd` with this test's Python (no install step), warm (`warm`)."""
     command = [
         "make",
         "--no-print-directory",
         "-f",
         str(ROOT / "Makefile"),
-        f"BIN={Path(sys.executable).parent}",
+        f"BIN={warm().shims}",
         "STAMP=",
         target,
         *args,

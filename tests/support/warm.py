@@ -1,0 +1,210 @@
+"""The pipeline's entry points, each run in a process of its own, forked from a warm interpreter.
+
+A test that runs `python -m pipeline <step>` would spend most of its time starting Python and
+importing the pipeline, pact-python, uvicorn and schemathesis. So each pytest worker starts one
+interpreter that has imported them and waits on a socket (`serve`). A run sends its arguments,
+working folder, environment and standard streams; the interpreter forks, and the copy sets those up
+and calls the entry point's `main()` as `python -m` would, atexit handlers included. What the copy
+does is what a fresh process does: its own environment, folder, streams and exit code; its own
+workers, forked or spawned by the same rule. Only the imports were done before.
+
+`make` reaches it through a `python` in `shim_folder()`, which forwards `python -m <entry point>`
+and runs the real interpreter for anything else. This file uses only the standard library at the top:
+the shim runs it with `python -I -S`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import select
+import shlex
+import signal
+import socket
+import sys
+
+ENTRY_POINTS = ("pipeline", "pipeline.verify", "pipeline.verify_pact")
+WARM_IMPORTS = (
+    "pipeline.__main__",
+    "pipeline.verify",
+    "pipeline.verify_pact",
+    "pipeline.verification.run",
+    "pipeline.verification.workers",
+    "pipeline.self_verification",
+)
+
+
+def entry_point(argv: list[str]) -> str | None:
+    """The entry point `python <argv>` runs, when it is one of the pipeline's."""
+    return argv[1] if len(argv) >= 2 and argv[0] == "-m" and argv[1] in ENTRY_POINTS else None
+
+
+def ask(path: str, argv: list[str], cwd: str, env: dict[str, str], streams: list[int], timeout: float | None) -> int:
+    """Run `python <argv>` in the warm interpreter at `path` with these streams; answer its exit code."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as connection:
+        connection.connect(path)
+        request = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode()
+        socket.send_fds(connection, [request], streams)
+        connection.settimeout(timeout)
+        answer = connection.recv(64)  # TimeoutError on timeout; closing the connection stops the run
+    if not answer:
+        raise RuntimeError("the warm interpreter ended without answering")
+    return int(answer)
+
+
+# The warm interpreter
+
+
+def run_entry_point(argv: list[str], cwd: str, env: dict[str, str], streams: list[int]) -> None:
+    """In the forked copy: become `python <argv>` (`-m <entry point> ...`) and exit as it would."""
+    os.setpgid(0, 0)  # its workers and servers are stopped together if the test gives up
+    for target, stream in zip((0, 1, 2), streams, strict=True):
+        os.dup2(stream, target)
+        os.close(stream)
+    module = sys.modules[f"{argv[1]}.__main__" if argv[1] == "pipeline" else argv[1]]
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = [str(module.__file__), *argv[2:]]
+    sys.path[0] = os.getcwd()  # as `python -m` puts it
+    code = 1
+    try:
+        code = int(module.main() or 0)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        if not isinstance(stop.code, int | None):
+            print(stop.code, file=sys.stderr)
+    except KeyboardInterrupt:
+        code = 128 + signal.SIGINT
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def supervise(connection: socket.socket) -> None:
+    """In a copy per request: fork the run, answer its exit code, and stop it if the asker hangs up."""
+    message, streams, _, _ = socket.recv_fds(connection, 1 << 20, 3)
+    request = json.loads(message)
+    pid = os.fork()
+    if pid == 0:
+        connection.close()
+        run_entry_point(list(request["argv"]), str(request["cwd"]), dict(request["env"]), streams)
+    for stream in streams:
+        os.close(stream)
+    ended = os.pidfd_open(pid)
+    readable, _, _ = select.select([ended, connection.fileno()], [], [])
+    if ended not in readable:  # the asker hung up (its timeout): stop the run and everything it started
+        os.killpg(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    with contextlib.suppress(OSError):  # the asker may have gone
+        connection.send(str(code).encode())  # negative: killed by that signal
+    os._exit(0)
+
+
+def serve(path: str) -> None:
+    """Import the pipeline, then fork a supervisor for every request on the socket at `path`."""
+    import importlib
+
+    for name in WARM_IMPORTS:
+        importlib.import_module(name)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the supervisors are reaped by the system
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as listening:
+        listening.bind(path)
+        listening.listen(64)
+        print("ready", flush=True)
+        while True:
+            connection, _ = listening.accept()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if os.fork() == 0:
+                listening.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                supervise(connection)
+            connection.close()
+
+
+def shim(path: str, argv: list[str]) -> None:
+    """`python <argv>` as a Makefile runs it: the pipeline's entry points warm, anything else as it is."""
+    if entry_point(argv) is None:
+        os.execv(sys.executable, [sys.executable, *argv])
+    code = ask(path, argv, os.getcwd(), dict(os.environ), [0, 1, 2], timeout=None)
+    if code < 0:
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    sys.exit(code)
+
+
+# In the tests
+
+
+class Warm:
+    """This pytest worker's warm interpreter, started on first use and stopped when the worker ends."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import tempfile
+
+        self.folder = tempfile.mkdtemp(prefix="warm-")
+        self.path = os.path.join(self.folder, "socket")
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        command = [sys.executable, "-m", "tests.support.warm", "serve", self.path]
+        self.server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
+        assert self.server.stdout is not None
+        if self.server.stdout.readline() != "ready\n":
+            raise RuntimeError("the warm interpreter did not start")
+        self.server.stdout.close()
+        self.shims = os.path.join(self.folder, "bin")
+        os.mkdir(self.shims)
+        python = os.path.join(self.shims, "python")
+        with open(python, "w") as script:
+            command = [sys.executable, "-I", "-S", os.path.abspath(__file__), "shim", self.path]
+            script.write(f'#!/bin/sh\nexec {shlex.join(command)} "$@"\n')
+        os.chmod(python, 0o755)
+        atexit.register(self.stop)
+
+    def run(self, argv: list[str], cwd: str, env: dict[str, str], timeout: float) -> tuple[int, str, str]:
+        """`python <argv>` as `subprocess.run` with `capture_output=True, text=True` would: code, out, err."""
+        import subprocess
+        import tempfile
+
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, open(os.devnull) as nothing:
+            try:
+                code = ask(self.path, argv, cwd, env, [nothing.fileno(), out.fileno(), err.fileno()], timeout)
+            except TimeoutError:
+                raise subprocess.TimeoutExpired([sys.executable, *argv], timeout) from None
+            texts = []
+            for stream in (out, err):
+                stream.seek(0)
+                texts.append(stream.read().decode().replace("\r\n", "\n").replace("\r", "\n"))
+        return code, texts[0], texts[1]
+
+    def stop(self) -> None:
+        import shutil
+
+        self.server.kill()
+        self.server.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_warm: list[Warm] = []
+
+
+def warm() -> Warm:
+    """This process's warm interpreter, started on first use."""
+    if not _warm:
+        _warm.append(Warm())
+    return _warm[0]
+
+
+if __name__ == "__main__":
+    role, path, *rest = sys.argv[1:]
+    serve(path) if role == "serve" else shim(path, rest)
