@@ -11,6 +11,8 @@ VENV   := $(ROOT).venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # uv, pinned, from PyPI into a folder of the project's own; nothing outside the project changes.
+# The sync compiles the installed packages once: where PYTHONDONTWRITEBYTECODE is set (as in many CI
+# images) every process would otherwise compile them again on import.
 UV_VERSION := 0.13.9
 TOOLS  := $(ROOT).tools
 UV     := $(TOOLS)/bin/uv
@@ -34,7 +36,7 @@ $(UV):
 
 $(STAMP): $(ROOT)pyproject.toml $(ROOT)setup.cfg $(ROOT)uv.lock | $(UV)
 	@$(UV) lock --check --offline --quiet --project $(ROOT) 2>/dev/null || { echo "uv.lock is out of date with pyproject.toml: run make lock"; exit 1; }
-	$(UV) sync --frozen --extra test --quiet --project $(ROOT) --python $(PYTHON)
+	$(UV) sync --frozen --extra test --quiet --compile-bytecode --project $(ROOT) --python $(PYTHON)
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv with exactly what uv.lock names: the project and its test tools
