@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -11,7 +12,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 LOOPBACK = "127.0.0.1"
-TICK = 0.005  # seconds between looks at `should_exit`; uvicorn's own loop looks every 0.1 s
+TICK = 0.1  # seconds between uvicorn's housekeeping ticks, as in its own loop
+POLL = 0.005  # seconds between looks: has the server started, have its connections closed
 SHUTDOWN_GRACE = 1  # seconds a connection still open at shutdown may take before uvicorn cancels it
 
 
@@ -20,14 +22,30 @@ class ServerDidNotStart(RuntimeError):
 
 
 class PromptServer(uvicorn.Server):
-    """A uvicorn server that notices within a tick that it should stop, and stops at once when
-    nothing is in flight; otherwise uvicorn's own shutdown waits, at most `timeout_graceful_shutdown`."""
+    """A uvicorn server that wakes as soon as it is told to stop (`stop`), and stops at once when nothing
+    is in flight; otherwise uvicorn's own shutdown waits, at most `timeout_graceful_shutdown`. Idle, it
+    wakes only for uvicorn's housekeeping, ten times a second."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.woken: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
 
     async def main_loop(self) -> None:
+        stop = asyncio.Event()
+        self.woken = (asyncio.get_running_loop(), stop)
         ticks = 0
         while not await self.on_tick(ticks):
             ticks = (ticks + 1) % 864_000
-            await asyncio.sleep(TICK)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), TICK)
+
+    def stop(self) -> None:
+        """Tell the server, from any thread, to stop; its loop wakes at once (or, not yet running, never waits)."""
+        self.should_exit = True
+        if self.woken is not None:
+            loop, stop = self.woken
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(stop.set)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Close the idle connections; if that leaves none, stop now, else as uvicorn does (it pauses 0.1 s first)."""
@@ -40,7 +58,7 @@ class PromptServer(uvicorn.Server):
                 for server in self.servers:
                     await server.wait_closed()
                 return
-            await asyncio.sleep(TICK)
+            await asyncio.sleep(POLL)
         await super().shutdown(sockets)
 
 
@@ -72,8 +90,8 @@ def running_server(app: ASGIApp, *, timeout: float = 10.0) -> Iterator[str]:
             while not server.started:
                 if not thread.is_alive() or time.monotonic() > deadline:
                     raise ServerDidNotStart(f"the app did not start on {url}")
-                time.sleep(TICK)
+                time.sleep(POLL)
             yield url
         finally:
-            server.should_exit = True
+            server.stop()
             thread.join(timeout)
