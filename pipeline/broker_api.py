@@ -7,6 +7,7 @@ import httpx
 from attrs import frozen
 
 from pipeline.errors import BrokerStepFailed
+from pipeline.http_transport import transport
 from pipeline.redact import printable
 from pipeline.settings import Settings
 from pipeline.verification.selection import selection
@@ -19,7 +20,7 @@ def http_client(settings: Settings) -> httpx.Client:
         if settings.broker_token
         else {"auth": (settings.broker_username or "", settings.broker_password or "")}
     )
-    return httpx.Client(transport=httpx.HTTPTransport(retries=settings.broker_retries), timeout=60.0, **credentials)
+    return httpx.Client(transport=transport(settings.broker_retries), timeout=60.0, **credentials)
 
 
 def store_secret(settings: Settings, name: str, value: str, description: str) -> None:

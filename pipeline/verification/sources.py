@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 from attrs import frozen
 
+from pipeline.http_transport import transport
 from pipeline.redact import printable
 from pipeline.settings import Settings
 from pipeline.verification import documents
@@ -78,9 +79,9 @@ def _fetch(url: str, settings: Settings) -> bytes:
     auth = credentials(url, settings)
     headers = {"Authorization": f"Bearer {auth['token']}"} if "token" in auth else {}
     basic = (auth["username"], auth["password"]) if "username" in auth else None
-    transport = httpx.HTTPTransport(retries=settings.broker_retries)
+    client = httpx.Client(transport=transport(settings.broker_retries), timeout=60.0, headers=headers, auth=basic)
     try:
-        with httpx.Client(transport=transport, timeout=60.0, headers=headers, auth=basic) as client:
+        with client:
             response = client.get(url, headers={"Accept": "application/hal+json, application/json"})
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
         raise BadPactSource(f"could not fetch the pact {printable(url)}: {type(error).__name__}") from None
