@@ -22,9 +22,11 @@ def pytest_configure() -> None:
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No test sees the developer's broker settings or `.env`: each runs in an empty folder."""
+    """No test sees the developer's broker settings or `.env`: each runs in an empty folder. As in
+    `tests.support.runs.environment`, a failed connection is not retried unless the test asks."""
     for name in VARIABLES & set(os.environ):
         monkeypatch.delenv(name)
+    monkeypatch.setenv("PACT_BROKER_HTTP_RETRIES", "0")
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 

@@ -60,7 +60,7 @@ def other() -> Iterator[Capture]:
 
 
 def _running(server: Capture) -> Iterator[Capture]:
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield server
     server.server.shutdown()

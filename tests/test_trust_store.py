@@ -93,7 +93,7 @@ def https_pact(tmp_path: Path, test_ca: Issuer) -> Iterator[str]:
     context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "site")))
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield f"https://127.0.0.1:{server.server_address[1]}/pact.json"
     server.shutdown()

@@ -123,7 +123,7 @@ def test_an_empty_pact_folder_is_an_error(tmp_path: Path, capfd: pytest.CaptureF
 def pact_server(tmp_path: Path) -> Iterator[str]:
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

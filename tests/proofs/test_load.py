@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -36,11 +37,13 @@ def expected_answers() -> dict[str, tuple[int, bytes]]:
     }
 
 
-async def _connection(base_url: str, turns: Iterator[int], tally: Counter[str], wrong: list[str]) -> None:
+async def _connection(
+    base_url: str, tls: ssl.SSLContext, turns: Iterator[int], tally: Counter[str], wrong: list[str]
+) -> None:
     """One keep-alive connection sending requests until the shared turns run out."""
     expected = expected_answers()
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base_url, verify=tls, limits=limits, timeout=30) as client:
         for turn in turns:
             path = PATHS[turn % len(PATHS)]
             try:
@@ -60,7 +63,8 @@ async def _load(base_url: str) -> tuple[Counter[str], list[str]]:
     turns = iter(range(TOTAL))
     tally: Counter[str] = Counter()
     wrong: list[str] = []
-    await asyncio.gather(*(_connection(base_url, turns, tally, wrong) for _ in range(CONNECTIONS)))
+    tls = httpx.create_ssl_context()  # one for all: each client would load the trusted certificates again
+    await asyncio.gather(*(_connection(base_url, tls, turns, tally, wrong) for _ in range(CONNECTIONS)))
     return tally, wrong
 
 

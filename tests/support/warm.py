@@ -110,12 +110,29 @@ def supervise(connection: socket.socket) -> None:
     os._exit(0)
 
 
-def serve(path: str) -> None:
-    """Import the pipeline, then fork a supervisor for every request on the socket at `path`."""
+def warm_up() -> None:
+    """Import the pipeline, and run the self-verification once: its first run in a process builds the
+    document's strategies and loads more of schemathesis, which every copy then inherits. A copy must
+    start with this one thread alone, as a fresh process does (the workers are forked only then)."""
+    import gc
     import importlib
+    import tempfile
+    from pathlib import Path
 
     for name in WARM_IMPORTS:
         importlib.import_module(name)
+    from pipeline.self_verification import self_verify
+
+    with tempfile.TemporaryDirectory(prefix="warm-up-") as folder:
+        self_verify(report=Path(folder) / "report.xml")
+    if len(os.listdir("/proc/self/task")) != 1:
+        raise RuntimeError("a thread outlived the warm-up: a copy would not start as a fresh process does")
+    gc.freeze()  # the copies share what was built here instead of touching, and so copying, it
+
+
+def serve(path: str) -> None:
+    """Warm up, then fork a supervisor for every request on the socket at `path`."""
+    warm_up()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the supervisors are reaped by the system
     with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as listening:
         listening.bind(path)
