@@ -111,9 +111,10 @@ def supervise(connection: socket.socket) -> None:
 
 
 def warm_up() -> None:
-    """Import the pipeline, and run the self-verification once: its first run in a process builds the
-    document's strategies and loads more of schemathesis, which every copy then inherits. A copy must
-    start with this one thread alone, as a fresh process does (the workers are forked only then)."""
+    """Import the pipeline, make an HTTP transport (httpx imports httpcore only then), and run the
+    self-verification once: its first run in a process builds the document's strategies and loads more of
+    schemathesis. Every copy inherits all that. A copy must start with this one thread alone, as a fresh
+    process does (the workers are forked only then)."""
     import gc
     import importlib
     import tempfile
@@ -121,8 +122,10 @@ def warm_up() -> None:
 
     for name in WARM_IMPORTS:
         importlib.import_module(name)
+    from pipeline.http_transport import transport
     from pipeline.self_verification import self_verify
 
+    transport(retries=0)
     with tempfile.TemporaryDirectory(prefix="warm-up-") as folder:
         self_verify(report=Path(folder) / "report.xml")
     if len(os.listdir("/proc/self/task")) != 1:
