@@ -17,7 +17,7 @@ from .budget import sized
 from .contract import CHECKS, JSON_UTF8, SCHEMA, assert_component_answer, assert_documented, send_raw
 from .report import Proof
 
-GENERATED = sized(300, 3000)
+GENERATED = sized(150, 3000)
 ID_TEMPLATES = ("/product/{id}", "/products/{id}")
 ODD_METHODS = ("PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "POST", "PROPFIND", "PURGE")
 # Each a path segment as it goes on the wire: well-formed HTTP, however odd the id it names.

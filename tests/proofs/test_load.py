@@ -16,7 +16,7 @@ from .budget import sized
 from .contract import JSON_UTF8
 from .report import Proof
 
-TOTAL = sized(2_000, 20_000)
+TOTAL = sized(1_000, 20_000)
 CONNECTIONS = 50
 PATHS = ("/products", "/product/10", "/products/11", "/product/nope")
 

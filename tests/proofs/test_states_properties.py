@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 BASELINE_JSON = [product.to_json() for product in BASELINE]
 EXISTS = "a product with ID {} exists"
 MISSING = "a product with ID {} does not exist"
-SEQUENCES = sized(20, 200)
+SEQUENCES = sized(10, 200)
 STEPS = 30
-EXAMPLES = sized(100, 1000)
+EXAMPLES = sized(50, 1000)
 
 HARD_IDS = (
     "10",
