@@ -144,7 +144,7 @@ def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) ->
     from pipeline.self_verification import CONTRACT, SelfVerificationError, self_verify
 
     try:
-        outcome = self_verify(app)
+        outcome = self_verify(app, examples=settings.provider_contract_examples)
     except SelfVerificationError as error:
         raise StepFailed(f"the provider contract was NOT published: {error}") from None
     for run in outcome.operations:

@@ -40,8 +40,8 @@ CHECKS: tuple[Callable[..., Any], ...] = (
     response_headers_conformance,
     response_schema_conformance,
 )
-# Per operation: the document's own examples, then generated requests; derandomized, so every run
-# sends the same requests, takes about a second, and a failure reproduces.
+# Per operation: the document's own examples, then generated requests (PACT_PROVIDER_CONTRACT_EXAMPLES);
+# derandomized, so every run sends the same requests, takes about a second, and a failure reproduces.
 EXAMPLES_PER_OPERATION = 20
 RUN = settings(
     max_examples=EXAMPLES_PER_OPERATION,
@@ -85,6 +85,7 @@ class SelfVerification:
     operations: tuple[OperationRun, ...]
     report: Path
     verifier_version: str
+    examples: int = EXAMPLES_PER_OPERATION  # generated requests per operation, at most
     content_type: str = "application/xml"
     report_format: str = "junit"
 
@@ -105,17 +106,20 @@ class SelfVerification:
         return None if failed is None else f"{failed.failed_check} on {failed.label}: {failed.failure}"
 
 
-def self_verify(app: ASGIApp | None = None, report: Path = REPORT, contract: Path = CONTRACT) -> SelfVerification:
+def self_verify(
+    app: ASGIApp | None = None, report: Path = REPORT, contract: Path = CONTRACT, examples: int = EXAMPLES_PER_OPERATION
+) -> SelfVerification:
     """Serve the production app (or `app`) on loopback, test every operation of openapi.yaml (or `contract`)
-    against it with schemathesis, and write a JUnit report."""
+    against it with schemathesis (its examples, then up to `examples` generated requests), and write a JUnit report."""
     set_hypothesis_home_dir(HYPOTHESIS_HOME)
     schema, operations = _load(contract)
+    run = settings(RUN, max_examples=examples)
     try:
         with running_server(app or production_app) as url, requests.Session() as session:
-            runs = tuple(_verify_operation(schema, operation, url, session) for operation in operations)
+            runs = tuple(_verify_operation(schema, operation, url, session, run) for operation in operations)
     except ServerDidNotStart as error:
         raise SelfVerificationError(str(error)) from None
-    outcome = SelfVerification(runs, report.resolve(), version("schemathesis"))
+    outcome = SelfVerification(runs, report.resolve(), version("schemathesis"), examples)
     write_report(outcome)
     return outcome
 
@@ -135,7 +139,9 @@ def _load(contract: Path) -> tuple[Any, list[Any]]:
         raise SelfVerificationError(f"{contract.name} cannot be tested: {type(error).__name__}: {reason}") from None
 
 
-def _verify_operation(schema: Any, operation: Any, url: str, session: requests.Session) -> OperationRun:
+def _verify_operation(
+    schema: Any, operation: Any, url: str, session: requests.Session, run_settings: settings
+) -> OperationRun:
     """Send the operation's examples and generated requests; stop at the first check that fails."""
     run = OperationRun(operation.label)
 
@@ -153,7 +159,7 @@ def _verify_operation(schema: Any, operation: Any, url: str, session: requests.S
     started = time.monotonic()
     for strategy in [*schema.get_strategies_from_examples(operation), operation.as_strategy()]:
         try:
-            RUN(given(case=strategy)(check))()
+            run_settings(given(case=strategy)(check))()
         except (Exception, BaseExceptionGroup) as error:  # a check's failure is already recorded by `check`
             if run.failed_check is None:  # no answer, or the run itself broke: a failure too, never a pass
                 run.failed_check = "no answer" if isinstance(error, requests.RequestException) else "error"
@@ -186,7 +192,7 @@ def write_report(outcome: SelfVerification) -> None:
     for name, value in (
         ("verifier", f"schemathesis {outcome.verifier_version}"),
         ("checks", ", ".join(check.__name__ for check in CHECKS)),
-        ("examples per operation", f"{EXAMPLES_PER_OPERATION}, derandomized"),
+        ("examples per operation", f"{outcome.examples}, derandomized"),
     ):
         ElementTree.SubElement(properties, "property", {"name": name, "value": value})
     for run in outcome.operations:

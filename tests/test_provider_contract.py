@@ -19,7 +19,7 @@ from example_provider.responses import JSONResponse
 from pipeline.build import ci
 from pipeline.errors import StepFailed
 from pipeline.self_verification import SelfVerificationError, self_verify
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SettingsError
 from tests.support.broker import BrokerDouble
 from tests.support.runs import (
     PASSWORD,
@@ -253,3 +253,22 @@ def test_a_document_that_cannot_be_tested_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(SelfVerificationError, match=r"^openapi.yaml cannot be tested: \w+: .+") as refused:
         self_verify(report=tmp_path / "report.xml", contract=broken)
     assert "\n" not in str(refused.value) and not (tmp_path / "report.xml").exists()
+
+
+def test_the_generated_requests_per_operation_are_a_setting(tmp_path: Path) -> None:
+    """PACT_PROVIDER_CONTRACT_EXAMPLES bounds the generated requests, and the report says how many."""
+    default = self_verify(report=tmp_path / "default.xml")
+    fewer = self_verify(report=tmp_path / "fewer.xml", examples=1)
+    assert default.success and fewer.success
+    sent = [sum(run.statuses.total() for run in outcome.operations) for outcome in (default, fewer)]
+    assert sent[1] < sent[0]
+    assert all(run.statuses.total() >= 1 for run in fewer.operations)
+
+    def examples(report: Path) -> str | None:
+        found = [p for p in ElementTree.parse(report).iter("property") if p.get("name") == "examples per operation"]
+        return found[0].get("value")
+
+    assert (examples(default.report), examples(fewer.report)) == ("20, derandomized", "1, derandomized")
+    assert Settings.from_env({"PACT_PROVIDER_CONTRACT_EXAMPLES": "5"}).provider_contract_examples == 5
+    with pytest.raises(SettingsError, match="PACT_PROVIDER_CONTRACT_EXAMPLES"):
+        Settings.from_env({"PACT_PROVIDER_CONTRACT_EXAMPLES": "0"})

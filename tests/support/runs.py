@@ -28,13 +28,16 @@ def environment(broker: BrokerDouble | None = None, **extra: str) -> dict[str, s
     """A clean environment: nothing of the developer's broker settings, only what the test gives.
     Verification runs in one process (JOBS=1) unless the test asks for workers, and the main build
     publishes no provider contract (its self-verification takes a second) unless the test asks with
-    PACT_PUBLISH_PROVIDER_CONTRACT=true, as the provider-contract tests and the secrets proof do.
+    PACT_PUBLISH_PROVIDER_CONTRACT=true, as the provider-contract tests and the secrets proof do; its
+    self-verification then sends 2 generated requests per operation (PACT_PROVIDER_CONTRACT_EXAMPLES), not 20:
+    those tests are about the build, and `self_verify` is tested at its default on its own.
     The main line of these builds is `master` (MAIN_BRANCH); a test of the default sets MAIN_BRANCH="" (unset).
     Calls to the broker are not retried (PACT_BROKER_HTTP_RETRIES=0) unless the test asks: each retry of a
     connection that failed waits longer (0.5 s, then 1 s), and a test of a dead broker would wait for them all."""
     env = {key: value for key, value in os.environ.items() if key not in VARIABLES}
     env |= {"PACT_DO_NOT_TRACK": "true", "PACT_DIR": str(ROOT / "pacts"), "CAN_I_DEPLOY_RETRIES": "0", "JOBS": "1"}
-    env |= {"PACT_PUBLISH_PROVIDER_CONTRACT": "false", "MAIN_BRANCH": "master", "PACT_BROKER_HTTP_RETRIES": "0"}
+    env |= {"PACT_PUBLISH_PROVIDER_CONTRACT": "false", "PACT_PROVIDER_CONTRACT_EXAMPLES": "2", "MAIN_BRANCH": "master"}
+    env |= {"PACT_BROKER_HTTP_RETRIES": "0"}
     if broker is not None:
         env |= {"PACT_BROKER_BASE_URL": broker.base_url, "PACT_BROKER_TOKEN": TOKEN}
     return env | extra
