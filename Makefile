@@ -47,7 +47,9 @@ lock: $(UV) ## Update uv.lock to pyproject.toml (UPGRADE=1: to the newest versio
 check: $(STAMP) ## Lint, check the formatting and the types (ruff and mypy, configured in pyproject.toml)
 	cd $(ROOT) && $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
-PYTEST := $(BIN)/python -m pytest -n auto --dist worksteal
+# The test run keeps Python's and pytest's bytecode caches in the checkout even where PYTHONDONTWRITEBYTECODE
+# is set (as in many CI images): without them each pytest worker compiles and rewrites every test module again.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist worksteal
 
 test: $(STAMP) ## Run the test suite on every core, the proofs at their quick budget (real server, verifier and pact CLI)
 	cd $(ROOT) && $(PYTEST)
