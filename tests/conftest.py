@@ -20,6 +20,13 @@ def pytest_configure() -> None:
     check_budget()
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (make test): one worker more than the cores this process may use. Part of the suite waits
+    (on timeouts, retries and servers that stop), and the extra worker runs tests meanwhile."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores + 1
+
+
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test sees the developer's broker settings or `.env`: each runs in an empty folder. As in
