@@ -47,8 +47,9 @@ lock: $(UV) ## Update uv.lock to pyproject.toml (UPGRADE=1: to the newest versio
 check: $(STAMP) ## Lint, check the formatting and the types (ruff and mypy, configured in pyproject.toml)
 	cd $(ROOT) && $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
-# The test run keeps Python's and pytest's bytecode caches in the checkout even where PYTHONDONTWRITEBYTECODE
-# is set (as in many CI images): without them each pytest worker compiles and rewrites every test module again.
+# The test run (and the bench) keeps Python's and pytest's bytecode caches in the checkout even where
+# PYTHONDONTWRITEBYTECODE is set (as in many CI images): without them each pytest worker compiles and rewrites
+# every test module again, and every process the project's own modules.
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist worksteal
 
 test: $(STAMP) ## Run the test suite on every core, the proofs at their quick budget (real server, verifier and pact CLI)
@@ -112,7 +113,7 @@ create_github_token_secret: $(STAMP) ## Store GITHUB_TOKEN as the broker secret 
 	$(PIPELINE) create-github-token-secret
 
 bench: $(STAMP) ## Benchmarks against their baselines (not a test); writes benchmarks/RESULTS.md
-	cd $(ROOT) && $(BIN)/python benchmarks/run.py
+	cd $(ROOT) && PYTHONDONTWRITEBYTECODE= $(BIN)/python benchmarks/run.py
 
 clean: ## Remove .venv, the tools folder and caches
 	cd $(ROOT) && rm -rf .venv .tools .pytest_cache .hypothesis *.egg-info

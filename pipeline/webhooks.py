@@ -6,7 +6,7 @@ from pathlib import Path
 
 from attrs import frozen
 
-from pipeline import broker_api, pact_cli
+from pipeline import pact_cli
 from pipeline.console import say
 from pipeline.errors import StepFailed
 from pipeline.settings import Settings
@@ -101,5 +101,7 @@ def create_token_secret(webhook: CiWebhook, settings: Settings) -> None:
     token = webhook.token(settings)
     if not token:
         raise StepFailed(f"set {webhook.token_variable} (in the environment or .env) to store it as a broker secret")
-    broker_api.store_secret(settings, webhook.secret, token, webhook.secret_description)
+    from pipeline.broker_api import store_secret  # the HTTP client loads only for the steps that use it
+
+    store_secret(settings, webhook.secret, token, webhook.secret_description)
     say("secret", f"stored {webhook.token_variable} as the broker secret {webhook.secret}")

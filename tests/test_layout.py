@@ -58,6 +58,15 @@ def test_serving_the_production_app_loads_no_pact_states_or_pipeline() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_a_verification_of_local_pacts_loads_no_http_client_or_schemathesis() -> None:
+    probe = (
+        "import sys, pipeline.verify, pipeline.__main__; "
+        "print([m for m in ('httpx', 'httpcore', 'schemathesis', 'hypothesis') if sys.modules.get(m) is not None])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def module_names(root: Path, folders: tuple[str, ...]) -> dict[str, Path]:
     """Every module under the folders, by its dotted name from the root."""
     paths = (path for folder in folders for path in sorted((root / folder).rglob("*.py")))

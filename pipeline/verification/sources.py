@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import httpx
 from attrs import frozen
 
-from pipeline.http_transport import transport
 from pipeline.redact import printable
 from pipeline.settings import Settings
 from pipeline.verification import documents
@@ -79,6 +77,11 @@ def _fetch(url: str, settings: Settings) -> bytes:
     auth = credentials(url, settings)
     headers = {"Authorization": f"Bearer {auth['token']}"} if "token" in auth else {}
     basic = (auth["username"], auth["password"]) if "username" in auth else None
+    # only a pact fetched over HTTP loads the HTTP client: a verification of local files starts without it
+    import httpx
+
+    from pipeline.http_transport import transport
+
     client = httpx.Client(transport=transport(settings.broker_retries), timeout=60.0, headers=headers, auth=basic)
     try:
         with client:
