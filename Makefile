@@ -31,8 +31,11 @@ help: ## List the targets
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@# With Python's own pip, straight into the folder; without it (Debian's python3 alone), from a venv's pip.
+	@if $(PYTHON) -m pip --version >/dev/null 2>&1; then pip="$(PYTHON) -m pip"; \
+	  else $(PYTHON) -m venv $(TOOLS)/venv && pip="$(TOOLS)/venv/bin/python -m pip"; fi; \
+	  echo "$$pip install --target $(TOOLS) uv==$(UV_VERSION)"; \
+	  $$pip install --quiet --disable-pip-version-check --no-deps --target $(TOOLS) uv==$(UV_VERSION)
 
 $(STAMP): $(ROOT)pyproject.toml $(ROOT)setup.cfg $(ROOT)uv.lock | $(UV)
 	@$(UV) lock --check --offline --quiet --project $(ROOT) 2>/dev/null || { echo "uv.lock is out of date with pyproject.toml: run make lock"; exit 1; }
