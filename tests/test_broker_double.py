@@ -131,9 +131,14 @@ def pact_cli(broker: BrokerDouble, *args: str, auth: tuple[str, ...] | None = No
     )
 
 
+def can_i_deploy_args(version: str) -> tuple[str, ...]:
+    """`pact broker` arguments that ask whether this provider version can go to production."""
+    return ("can-i-deploy", "--pacticipant", PROVIDER, "--version", version, "--to-environment", "production")
+
+
 def can_i_deploy(broker: BrokerDouble, version: str) -> tuple[int, bool | None]:
     """Exit code of can-i-deploy, and the `deployable` its JSON output reports."""
-    args = ("can-i-deploy", "--pacticipant", PROVIDER, "--version", version, "--to-environment", "production")
+    args = can_i_deploy_args(version)
     table = pact_cli(broker, *args)
     as_json = pact_cli(broker, *args, "--output", "json")
     return table.returncode, json.loads(as_json.stdout)["summary"]["deployable"]
@@ -331,17 +336,7 @@ def test_wrong_token_is_refused(broker: BrokerDouble, provider_url: str) -> None
 
     with pytest.raises(RuntimeError):
         verify_from_broker(broker, provider_url, token="wrong")
-    cli = pact_cli(
-        broker,
-        "can-i-deploy",
-        "--pacticipant",
-        PROVIDER,
-        "--version",
-        "1",
-        "--to-environment",
-        "production",
-        auth=("--broker-token", "wrong"),
-    )
+    cli = pact_cli(broker, *can_i_deploy_args("1"), auth=("--broker-token", "wrong"))
 
     assert cli.returncode != 0
     assert broker.requests and all(r.headers["authorization"] == "Bearer wrong" for r in broker.requests)
@@ -353,27 +348,9 @@ def test_basic_auth(provider_url: str) -> None:
         broker.add_pact(pact_document())
         verify_from_broker(broker, provider_url, username="user", password="secret")
         cli = pact_cli(
-            broker,
-            "can-i-deploy",
-            "--pacticipant",
-            PROVIDER,
-            "--version",
-            "abc123",
-            "--to-environment",
-            "production",
-            auth=("--broker-username", "user", "--broker-password", "secret"),
+            broker, *can_i_deploy_args("abc123"), auth=("--broker-username", "user", "--broker-password", "secret")
         )
-        refused = pact_cli(
-            broker,
-            "can-i-deploy",
-            "--pacticipant",
-            PROVIDER,
-            "--version",
-            "abc123",
-            "--to-environment",
-            "production",
-            auth=("--broker-token", "test-token"),
-        )
+        refused = pact_cli(broker, *can_i_deploy_args("abc123"), auth=("--broker-token", "test-token"))
 
     assert [r["success"] for r in broker.verification_results] == [True]
     assert cli.returncode == 0, cli.stdout
