@@ -12,7 +12,7 @@ from pipeline.settings import VARIABLES
 from states import create_verification_app
 from tests.proofs.budget import check_budget
 from tests.support.broker import BrokerDouble
-from tests.support.runs import TOKEN
+from tests.support.runs import MACHINE_TRUST, TEST_DEFAULTS, TOKEN
 
 
 def pytest_configure() -> None:
@@ -29,12 +29,24 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No test sees the developer's broker settings or `.env`: each runs in an empty folder. As in
-    `tests.support.runs.environment`, a failed connection is not retried unless the test asks."""
+    """No test sees the developer's broker settings or `.env`: each runs in an empty folder, with the
+    `TEST_DEFAULTS` that `tests.support.runs.environment` gives the steps a test runs."""
     for name in VARIABLES & set(os.environ):
         monkeypatch.delenv(name)
-    monkeypatch.setenv("PACT_BROKER_HTTP_RETRIES", "0")
+    for name, value in TEST_DEFAULTS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def machine_trust(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine's own trust settings in place of the tests' trust store: for a test that reaches a real
+    HTTPS server (the package index) or measures the system's trust store."""
+    for name, value in MACHINE_TRUST.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

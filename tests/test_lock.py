@@ -8,10 +8,12 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.runs import ROOT
 
+pytestmark = pytest.mark.usefixtures("machine_trust")  # `make lock` asks the package index
 UV = ROOT / ".tools" / "bin" / "uv"
 STALE = "uv.lock is out of date with pyproject.toml: run make lock"
 

@@ -17,6 +17,22 @@ ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = "pactflow-example-provider-python"
 TOKEN = "sentinel-token-5f2b9c"
 PASSWORD = "sentinel-password-8d1e4a"
+TRUST = ROOT / "tests" / "support" / "trust"
+MACHINE_TRUST = {key: os.environ.get(key) for key in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+# What every test runs with unless it asks otherwise: in its own process (conftest's `isolated`) and in
+# the steps it runs (`environment`).
+# - No retries of a failed call to the broker: each retry waits longer (0.5 s, then 1 s), and a test of a
+#   dead broker would wait for them all.
+# - The tests' own trust store: one CA certificate whose key no one has (`tests/support/trust/ca.pem`).
+#   The tests reach only doubles on plain-HTTP loopback, where no certificate is checked, yet every TLS
+#   client the pact CLI and the verifier build parses its whole trust store first: the system's 144
+#   certificates, three times for each `pact` call. The tests of trust set their own, or the machine's
+#   (`MACHINE_TRUST`).
+TEST_DEFAULTS = {
+    "PACT_BROKER_HTTP_RETRIES": "0",
+    "SSL_CERT_FILE": str(TRUST / "ca.pem"),
+    "SSL_CERT_DIR": str(TRUST),
+}
 
 
 def project_pact(consumer: str) -> dict[str, object]:
@@ -32,12 +48,11 @@ def environment(broker: BrokerDouble | None = None, **extra: str) -> dict[str, s
     self-verification then sends 2 generated requests per operation (PACT_PROVIDER_CONTRACT_EXAMPLES), not 20:
     those tests are about the build, and `self_verify` is tested at its default on its own.
     The main line of these builds is `master` (MAIN_BRANCH); a test of the default sets MAIN_BRANCH="" (unset).
-    Calls to the broker are not retried (PACT_BROKER_HTTP_RETRIES=0) unless the test asks: each retry of a
-    connection that failed waits longer (0.5 s, then 1 s), and a test of a dead broker would wait for them all."""
+    Then `TEST_DEFAULTS`: no retries, and the tests' trust store."""
     env = {key: value for key, value in os.environ.items() if key not in VARIABLES}
     env |= {"PACT_DO_NOT_TRACK": "true", "PACT_DIR": str(ROOT / "pacts"), "CAN_I_DEPLOY_RETRIES": "0", "JOBS": "1"}
     env |= {"PACT_PUBLISH_PROVIDER_CONTRACT": "false", "PACT_PROVIDER_CONTRACT_EXAMPLES": "2", "MAIN_BRANCH": "master"}
-    env |= {"PACT_BROKER_HTTP_RETRIES": "0"}
+    env |= TEST_DEFAULTS
     if broker is not None:
         env |= {"PACT_BROKER_BASE_URL": broker.base_url, "PACT_BROKER_TOKEN": TOKEN}
     return env | extra
