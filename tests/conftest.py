@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import strategies
 from starlette.testclient import TestClient
 
 from example_provider.app import create_app
@@ -18,6 +19,13 @@ from tests.support.runs import MACHINE_TRUST, TEST_DEFAULTS, TOKEN
 def pytest_configure() -> None:
     """An unknown PROOFS_BUDGET stops the run before it starts."""
     check_budget()
+
+
+def pytest_xdist_setupnodes() -> None:
+    """Before the workers start, Hypothesis builds the Unicode table of UTF-8 that generated strings are drawn
+    from (about 2 s of CPU) and keeps it in `.hypothesis/`: on a fresh clone every worker and its warm
+    interpreter would otherwise build it, all at once."""
+    strategies.characters(codec="utf-8").validate()
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
