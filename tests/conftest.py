@@ -14,6 +14,7 @@ from states import create_verification_app
 from tests.proofs.budget import check_budget
 from tests.support.broker import BrokerDouble
 from tests.support.runs import MACHINE_TRUST, TEST_DEFAULTS, TOKEN
+from tests.support.warm import share
 
 
 def pytest_configure() -> None:
@@ -22,10 +23,11 @@ def pytest_configure() -> None:
 
 
 def pytest_xdist_setupnodes() -> None:
-    """Before the workers start, Hypothesis builds the Unicode table of UTF-8 that generated strings are drawn
-    from (about 2 s of CPU) and keeps it in `.hypothesis/`: on a fresh clone every worker and its warm
-    interpreter would otherwise build it, all at once."""
+    """Before the workers start: Hypothesis builds the Unicode table of UTF-8 that generated strings are drawn
+    from (about 2 s of CPU) and keeps it in `.hypothesis/` (on a fresh clone every worker and warm interpreter
+    would otherwise build it, all at once); then the warm interpreter the workers share starts warming up."""
     strategies.characters(codec="utf-8").validate()
+    share(os.environ | TEST_DEFAULTS)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -88,7 +88,7 @@ def make(target: str, cwd: Path, env: dict[str, str], *args: str) -> subprocess.
         "--no-print-directory",
         "-f",
         str(ROOT / "Makefile"),
-        f"BIN={warm().shims}",
+        f"BIN={warm().ready().shims}",
         "STAMP=",
         target,
         *args,

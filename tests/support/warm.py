@@ -1,14 +1,15 @@
 """The pipeline's entry points, each run in a process of its own, forked from a warm interpreter.
 
 A test that runs `python -m pipeline <step>` would spend most of its time starting Python and
-importing the pipeline, pact-python, uvicorn and schemathesis. So each pytest worker starts one
-interpreter that has imported them and waits on a socket (`serve`). A run sends its arguments,
+importing the pipeline, pact-python, uvicorn and schemathesis. So the test run starts one
+interpreter that imports them and waits on a socket (`serve`): before the pytest workers start, for
+them all to share (`share`), or on first use in a run without workers (`warm`). A run sends its arguments,
 working folder, environment and standard streams; the interpreter forks, and the copy sets those up
 and calls the entry point's `main()` as `python -m` would, atexit handlers included. What the copy
 does is what a fresh process does: its own environment, folder, streams and exit code; its own
 workers, forked or spawned by the same rule. Only the imports were done before.
 
-`make` reaches it through a `python` in `shim_folder()`, which forwards `python -m <entry point>`
+`make` reaches it through a `python` in `Warm.shims`, which forwards `python -m <entry point>`
 and runs the real interpreter for anything else. This file uses only the standard library at the top:
 the shim runs it with `python -I -S`.
 """
@@ -24,6 +25,10 @@ import shlex
 import signal
 import socket
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 ENTRY_POINTS = ("pipeline", "pipeline.verify", "pipeline.verify_pact")
 WARM_IMPORTS = (
@@ -134,13 +139,14 @@ def warm_up() -> None:
 
 
 def serve(path: str) -> None:
-    """Warm up, then fork a supervisor for every request on the socket at `path`."""
+    """Warm up, then fork a supervisor for every request on the socket at `path`. The socket takes its name
+    only once it listens: a run that finds it can connect."""
     warm_up()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the supervisors are reaped by the system
     with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as listening:
-        listening.bind(path)
+        listening.bind(path + ".new")
         listening.listen(64)
-        print("ready", flush=True)
+        os.rename(path + ".new", path)
         while True:
             connection, _ = listening.accept()
             sys.stdout.flush()
@@ -166,36 +172,57 @@ def shim(path: str, argv: list[str]) -> None:
 # In the tests
 
 
-class Warm:
-    """This pytest worker's warm interpreter, started on first use and stopped when the worker ends."""
+SHARED = "TESTS_WARM_INTERPRETER"  # the folder of the warm interpreter the pytest workers share
 
-    def __init__(self) -> None:
+
+class Warm:
+    """A warm interpreter: the folder that holds its socket and the `python` shim that reaches it."""
+
+    def __init__(self, folder: str, server: subprocess.Popen[bytes] | None = None) -> None:
+        self.folder = folder
+        self.path = os.path.join(folder, "socket")
+        self.shims = os.path.join(folder, "bin")
+        self.server = server  # when this process started it
+        self.listening = False
+
+    @classmethod
+    def start(cls, env: dict[str, str]) -> Warm:
+        """Start a warm interpreter with this environment, and stop it when this process ends. It warms up
+        meanwhile: the first run waits for it."""
         import subprocess
         import tempfile
 
-        self.folder = tempfile.mkdtemp(prefix="warm-")
-        self.path = os.path.join(self.folder, "socket")
+        folder = tempfile.mkdtemp(prefix="warm-")
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        command = [sys.executable, "-m", "tests.support.warm", "serve", self.path]
-        self.server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
-        assert self.server.stdout is not None
-        if self.server.stdout.readline() != "ready\n":
-            raise RuntimeError("the warm interpreter did not start")
-        self.server.stdout.close()
-        self.shims = os.path.join(self.folder, "bin")
-        os.mkdir(self.shims)
-        python = os.path.join(self.shims, "python")
+        command = [sys.executable, "-m", "tests.support.warm", "serve", os.path.join(folder, "socket")]
+        started = cls(folder, subprocess.Popen(command, cwd=root, env=env))
+        os.mkdir(started.shims)
+        python = os.path.join(started.shims, "python")
         with open(python, "w") as script:
-            command = [sys.executable, "-I", "-S", os.path.abspath(__file__), "shim", self.path]
+            command = [sys.executable, "-I", "-S", os.path.abspath(__file__), "shim", started.path]
             script.write(f'#!/bin/sh\nexec {shlex.join(command)} "$@"\n')
         os.chmod(python, 0o755)
-        atexit.register(self.stop)
+        atexit.register(started.stop)
+        return started
+
+    def ready(self, timeout: float = 120) -> Warm:
+        """This interpreter, once it listens."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not self.listening:
+            if time.monotonic() > deadline or (self.server is not None and self.server.poll() is not None):
+                raise RuntimeError("the warm interpreter did not start")
+            time.sleep(0.01)
+            self.listening = os.path.exists(self.path)
+        return self
 
     def run(self, argv: list[str], cwd: str, env: dict[str, str], timeout: float) -> tuple[int, str, str]:
         """`python <argv>` as `subprocess.run` with `capture_output=True, text=True` would: code, out, err."""
         import subprocess
         import tempfile
 
+        self.ready()
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, open(os.devnull) as nothing:
             try:
                 code = ask(self.path, argv, cwd, env, [nothing.fileno(), out.fileno(), err.fileno()], timeout)
@@ -210,18 +237,25 @@ class Warm:
     def stop(self) -> None:
         import shutil
 
-        self.server.kill()
-        self.server.wait()
+        if self.server is not None:
+            self.server.kill()
+            self.server.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _warm: list[Warm] = []
 
 
+def share(env: dict[str, str]) -> None:
+    """Start the warm interpreter that the processes started from here (the pytest workers) share."""
+    _warm.append(Warm.start(env))
+    os.environ[SHARED] = _warm[0].folder
+
+
 def warm() -> Warm:
-    """This process's warm interpreter, started on first use."""
+    """The warm interpreter this process shares, or its own, started on first use."""
     if not _warm:
-        _warm.append(Warm())
+        _warm.append(Warm(os.environ[SHARED]) if SHARED in os.environ else Warm.start(dict(os.environ)))
     return _warm[0]
 
 
