@@ -27,6 +27,7 @@ from starlette.types import ASGIApp
 from example_provider import openapi
 from example_provider.app import app as production_app
 from pipeline.server import ServerDidNotStart, running_server
+from pipeline.settings import CONTRACT_EXAMPLES
 
 CONTRACT = Path(openapi.__file__).with_name(openapi.DOCUMENT)
 REPORT = Path(".provider-contract") / "schemathesis-junit.xml"
@@ -42,7 +43,6 @@ CHECKS: tuple[Callable[..., Any], ...] = (
 )
 # Per operation: the document's own examples, then generated requests (PACT_PROVIDER_CONTRACT_EXAMPLES);
 # derandomized, so every run sends the same requests, takes about a second, and a failure reproduces.
-EXAMPLES_PER_OPERATION = 20
 RUN = settings(  # each run takes its max_examples from `self_verify`
     derandomize=True,
     database=None,
@@ -84,7 +84,7 @@ class SelfVerification:
     operations: tuple[OperationRun, ...]
     report: Path
     verifier_version: str
-    examples: int = EXAMPLES_PER_OPERATION  # generated requests per operation, at most
+    examples: int = CONTRACT_EXAMPLES  # generated requests per operation, at most
     content_type: str = "application/xml"
     report_format: str = "junit"
 
@@ -106,7 +106,10 @@ class SelfVerification:
 
 
 def self_verify(
-    app: ASGIApp | None = None, report: Path = REPORT, contract: Path = CONTRACT, examples: int = EXAMPLES_PER_OPERATION
+    app: ASGIApp | None = None,
+    report: Path = REPORT,
+    contract: Path = CONTRACT,
+    examples: int = CONTRACT_EXAMPLES,
 ) -> SelfVerification:
     """Serve the production app (or `app`) on loopback, test every operation of openapi.yaml (or `contract`)
     against it with schemathesis (its examples, then up to `examples` generated requests), and write a JUnit report."""

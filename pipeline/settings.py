@@ -15,6 +15,7 @@ from pipeline.redact import printable
 TRUE_WORDS = {"1", "true", "yes", "on"}
 GITHUB_PULL_REQUEST_EVENTS = {"pull_request", "pull_request_target"}
 SOURCE = "source"  # the key of a field's Source in its attrs metadata
+CONTRACT_EXAMPLES = 20  # generated requests per operation in the provider contract's self-verification
 
 
 class SettingsError(ValueError):
@@ -156,7 +157,9 @@ class Settings:
     broker_password: str | None = setting("PACT_BROKER_PASSWORD", secret=True)
     publish_results: bool = setting("PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", default=False, parse=flag)
     publish_provider_contract: bool = setting("PACT_PUBLISH_PROVIDER_CONTRACT", default=True, parse=flag)
-    provider_contract_examples: int = setting("PACT_PROVIDER_CONTRACT_EXAMPLES", default=20, parse=count(least=1))
+    provider_contract_examples: int = setting(
+        "PACT_PROVIDER_CONTRACT_EXAMPLES", default=CONTRACT_EXAMPLES, parse=count(least=1)
+    )
     provider_version: str | None = setting("GIT_COMMIT", "TRAVIS_COMMIT", "GITHUB_SHA", git_commit)
     provider_branch: str | None = setting("GIT_BRANCH", "TRAVIS_BRANCH", github_branch, git_branch)
     build_url: str | None = setting("TRAVIS_BUILD_WEB_URL", "BUILD_URL", github_run_url)

@@ -82,9 +82,10 @@ def _fetch(url: str, settings: Settings) -> bytes:
 
     from pipeline.http_transport import transport
 
-    client = httpx.Client(transport=transport(settings.broker_retries), timeout=60.0, headers=headers, auth=basic)
     try:
-        with client:
+        with httpx.Client(
+            transport=transport(settings.broker_retries), timeout=60.0, headers=headers, auth=basic
+        ) as client:
             response = client.get(url, headers={"Accept": "application/hal+json, application/json"})
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
         raise BadPactSource(f"could not fetch the pact {printable(url)}: {type(error).__name__}") from None
