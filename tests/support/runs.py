@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from pipeline.settings import VARIABLES
+from pipeline.verification.trust import USER_TRUST
 from tests.support.broker import BrokerDouble
 from tests.support.warm import warm
 
@@ -18,7 +19,7 @@ PROVIDER = "pactflow-example-provider-python"
 TOKEN = "sentinel-token-5f2b9c"
 PASSWORD = "sentinel-password-8d1e4a"
 TRUST = ROOT / "tests" / "support" / "trust"
-MACHINE_TRUST = {key: os.environ.get(key) for key in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+MACHINE_TRUST = {key: os.environ.get(key) for key in USER_TRUST}
 # What every test runs with unless it asks otherwise: in its own process (conftest's `isolated`) and in
 # the steps it runs (`environment`).
 # - No retries of a failed call to the broker: each retry waits longer (0.5 s, then 1 s), and a test of a
