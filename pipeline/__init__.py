@@ -1,7 +1,9 @@
 """Verification and CI: the only floor that imports `pact`. It uses `states` and `example_provider`."""
 
-import sys
+from __future__ import annotations
 
-# httpx imports its command line (click, rich and pygments: a third of a second) unless that fails;
-# the pipeline only makes requests, so every step's process starts without it.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+class PipelineError(Exception):
+    """A step cannot go on; the message is one line for a person, and `exit_code` the process's answer."""
+
+    exit_code = 1

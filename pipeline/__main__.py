@@ -8,11 +8,10 @@ from typing import Literal
 
 from attrs import frozen
 
-from pipeline import build, webhooks
-from pipeline.console import say
-from pipeline.errors import BrokerStepFailed, StepFailed
+from pipeline import PipelineError, build, webhooks
 from pipeline.github import summary_line
-from pipeline.settings import Settings, SettingsError
+from pipeline.output import safe_line, say
+from pipeline.settings import Settings
 from pipeline.webhooks import GITHUB, TRAVIS
 
 
@@ -50,13 +49,13 @@ def run_step(name: str, settings: Settings) -> None:
     if not settings.has_broker and step.without_broker == "skipped":
         say(name, f"skipped: {build.NO_BROKER}")
     elif not settings.has_broker and step.without_broker == "refused":
-        raise StepFailed(step.refusal.format(step=name))
+        raise PipelineError(step.refusal.format(step=name))
     else:
         step.run(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one pipeline step; a failure is one line and a non-zero exit."""
+    """Run one pipeline step; a failure is one line and its exit code, made here for every step."""
     parser = argparse.ArgumentParser(prog="python -m pipeline", description="The provider's CI steps.")
     parser.add_argument("step", choices=sorted(STEPS))
     step = parser.parse_args(argv).step
@@ -64,11 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         run_step(step, settings)
-    except (StepFailed, BrokerStepFailed, SettingsError) as error:
-        print(f"[{step}] FAILED: {error}", file=sys.stderr, flush=True)
+    except PipelineError as error:
+        print(safe_line(f"[{step}] FAILED: {error}"), file=sys.stderr, flush=True)
         if settings is not None:
             summary_line(settings, f"{step} FAILED: {error}")
-        return 1
+        return error.exit_code
     except KeyboardInterrupt:
         print(f"[{step}] interrupted", file=sys.stderr)
         return 130

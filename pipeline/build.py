@@ -2,14 +2,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pipeline import pact_cli
-from pipeline.console import say
-from pipeline.errors import BrokerStepFailed, StepFailed
+from pipeline import PipelineError, pact_cli
 from pipeline.github import summary_line
-from pipeline.redact import printable
+from pipeline.junit import discard
+from pipeline.output import printable, say
 from pipeline.settings import Settings
-from pipeline.verification.junit import discard
-from pipeline.verification.sources import on_the_broker
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -26,22 +23,22 @@ def step(settings: Settings, name: str, message: str) -> None:
 def require_version(step: str, settings: Settings) -> None:
     """Refuse a step that names this provider version in the broker when the version is not known."""
     if not settings.provider_version:
-        raise StepFailed(f"{step} needs a provider version: set GIT_COMMIT")
+        raise PipelineError(f"{step} needs a provider version: set GIT_COMMIT")
 
 
 def run_verification(settings: Settings) -> None:
-    """Verify in this process, reading the system's trust once, and fail with the verification's verdict."""
+    """Verify in this process, as `python -m pipeline.verify` does, and fail with the verification's verdict."""
     # only the steps that verify load the verifier
-    from pipeline.verification.session import NOT_STARTED, verified
-    from pipeline.verification.trust import system_trust_read_once
+    from pipeline.trust import system_trust_read_once
+    from pipeline.verify import parse_args, verified
 
     try:
         with system_trust_read_once():
-            verification = verified(settings)
-    except NOT_STARTED as error:
-        raise StepFailed(f"verification failed (verify: {printable(error)})") from None
+            verification = verified(settings, parse_args([]))
+    except PipelineError as error:
+        raise PipelineError(f"verification failed (verify: {printable(error)})") from None
     if verification.exit_code != 0:
-        raise StepFailed(f"verification failed ({verification.verdict})")
+        raise PipelineError(f"verification failed ({verification.verdict})")
 
 
 def describe_publishing(settings: Settings) -> str:
@@ -70,7 +67,7 @@ def ask_can_i_deploy(settings: Settings) -> None:
     verdict = {True: "yes", False: "no", None: "unknown"}[deployable]
     message = f"{settings.provider_name} {settings.provider_version} to {settings.environment}: {verdict}. {reason}"
     if deployable is not True:
-        raise StepFailed(f"can-i-deploy: {printable(message)}")
+        raise PipelineError(f"can-i-deploy: {printable(message)}")
     step(settings, "can-i-deploy", printable(message))
 
 
@@ -131,7 +128,7 @@ def deploy(settings: Settings) -> None:
     for this version and environment (its row in the steps refuses it without a broker)."""
     reason = reason_not_to_deploy(settings)
     if reason:
-        raise StepFailed(f"nothing deployed: {reason}")
+        raise PipelineError(f"nothing deployed: {reason}")
     ask_can_i_deploy(settings)
     release(settings)
 
@@ -146,7 +143,7 @@ def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) ->
     try:
         outcome = self_verify(app, examples=settings.provider_contract_examples)
     except SelfVerificationError as error:
-        raise StepFailed(f"the provider contract was NOT published: {error}") from None
+        raise PipelineError(f"the provider contract was NOT published: {error}") from None
     for run in outcome.operations:
         say("self-verification", f"{run.label}: {run.summary}")
         if run.failed_check is not None:
@@ -154,12 +151,12 @@ def publish_provider_contract(settings: Settings, app: ASGIApp | None = None) ->
     verdict = "passed" if outcome.success else f"failed: {outcome.first_failure}"
     try:
         pact_cli.publish_provider_contract(settings, CONTRACT, outcome)
-    except BrokerStepFailed as error:
-        raise StepFailed(f"{error} (its self-verification {verdict})") from None
+    except PipelineError as error:
+        raise PipelineError(f"{error} (its self-verification {verdict})") from None
     published = f"published {CONTRACT.name} as {settings.provider_name} {settings.provider_version}"
     step(settings, "provider-contract", f"{published} with its self-verification ({verdict}; report {outcome.report})")
     if not outcome.success:
-        raise StepFailed(
+        raise PipelineError(
             f"the service does not keep its OpenAPI document: {outcome.first_failure} (report {outcome.report})"
         )
 
@@ -179,9 +176,9 @@ def ci_webhook(settings: Settings) -> None:
     """The build a changed pact starts: verify only PACT_URL and report; no deploy."""
     discard(settings.report_path)  # refused before its verification, it leaves no earlier run's report
     if not settings.pact_url:
-        raise StepFailed("the webhook build needs PACT_URL (the changed pact's URL or a file)")
-    if not on_the_broker(settings.pact_url, settings):
-        raise StepFailed(
+        raise PipelineError("the webhook build needs PACT_URL (the changed pact's URL or a file)")
+    if not settings.on_the_broker(settings.pact_url):
+        raise PipelineError(
             f"PACT_URL must be a pact on the broker {printable(settings.broker_url)}: its credentials go only there"
         )
     say("verify", f"webhook build: verifying only {printable(settings.pact_url)}; {describe_publishing(settings)}")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from pipeline.redact import printable
+from pipeline.junit import case_name
+from pipeline.output import printable
+from pipeline.results import PactResult
 from pipeline.settings import Settings
 
 HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -49,3 +52,39 @@ def append_summary(settings: Settings, text: str) -> None:
 def summary_line(settings: Settings, text: str) -> None:
     """One line of the build's steps in the job summary, its text kept literal."""
     append_summary(settings, f"- {markdown(text)}")
+
+
+def job_summary(pacts: Sequence[PactResult]) -> str:
+    """A table with a row per pact, then every interaction that failed with its mismatch, and what broke."""
+    lines = ["## Pact verification", "", "| Consumer | Pact | Passed | Failed |", "| --- | --- | ---: | ---: |"]
+    problems = []
+    for result in pacts:
+        failed = len(result.interactions) - result.passed_count
+        source = f"{markdown(result.pact.label)}{' (pending)' if result.pact.pending else ''}"
+        lines.append(f"| {markdown(result.pact.consumer or '-')} | {source} | {result.passed_count} | {failed} |")
+        for item in result.interactions:
+            if not item.passed:
+                counted = " (pending, not counted)" if item.pending else ""
+                name = f"{markdown(item.consumer)}: {markdown(case_name(item))}"
+                problems.append(f"- **{name}**{counted}: {markdown(item.mismatch)}")
+        label = markdown(result.pact.label)
+        problems += [f"- {label}: {markdown(error)}" for error in result.errors]
+        problems += [f"- {label}: publishing failed: {markdown(error)}" for error in result.publish_errors]
+    if problems:
+        lines += ["", "### Failed", "", *problems]
+    return "\n".join(lines) + "\n\n"  # a blank line ends the table: the build steps' lines follow
+
+
+def show_verification(settings: Settings, pacts: Sequence[PactResult], problem: str | None = None) -> None:
+    """On GitHub Actions: an `::error` per failed interaction (a `::warning` for a pending pact's), or one for
+    the problem that kept the verification from starting, and the job summary."""
+    notes = [annotation("error", "pact verification", problem)] if problem else []
+    for result in pacts:
+        for item in result.interactions:
+            if not item.passed:
+                title = f"{'pending pact ' if item.pending else ''}{item.consumer}: {case_name(item)}"
+                notes.append(annotation("warning" if item.pending else "error", title, item.mismatch))
+        notes += [annotation("error", f"pact {result.pact.label}", error) for error in result.errors]
+    for note in notes:
+        print(note, flush=True)
+    append_summary(settings, f"- verification could not start: {markdown(problem)}" if problem else job_summary(pacts))

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from attrs import frozen
 
-from pipeline.errors import BrokerStepFailed
-from pipeline.redact import mask_urls, printable
+from pipeline import PipelineError
+from pipeline.output import mask_urls, printable
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def pact_cli() -> str:
     beside = Path(sys.executable).with_name("pact")
     found = str(beside) if beside.exists() else shutil.which("pact")
     if found is None:
-        raise BrokerStepFailed("the pact CLI is not installed: run `make install`")
+        raise PipelineError("the pact CLI is not installed: run `make install`")
     return found
 
 
@@ -53,7 +53,7 @@ def pact_arguments(words: Sequence[str], options: Options) -> list[str]:
             values += given
     for value in values:
         if value.startswith("-"):
-            raise BrokerStepFailed(
+            raise PipelineError(
                 f"the pact CLI would read {printable(value)!r} as an option: a value cannot start with '-'"
             )
     return arguments
@@ -64,7 +64,13 @@ def run_pact(
 ) -> CommandResult:
     """Run `pact broker ...` (or `pact pactflow ...`) with the broker's credentials in its environment,
     never on its command line, and its answer scrubbed of credentials and URL user information."""
-    credentials = settings.as_environment("broker_url", "broker_token", "broker_username", "broker_password")
+    given = {
+        "PACT_BROKER_BASE_URL": settings.broker_url,
+        "PACT_BROKER_TOKEN": settings.broker_token,
+        "PACT_BROKER_USERNAME": settings.broker_username,
+        "PACT_BROKER_PASSWORD": settings.broker_password,
+    }
+    credentials = {name: value for name, value in given.items() if value}
     env = {"PACT_DO_NOT_TRACK": "true", **os.environ, **credentials}
     # the CLI's default of 8 retries waits two minutes on a dead broker
     arguments = pact_arguments(words, {**options, "--retries": str(settings.broker_retries)})
@@ -73,7 +79,7 @@ def run_pact(
             [pact_cli(), command, *arguments], env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
-        raise BrokerStepFailed(f"pact {command} {words[0]} did not answer within {timeout:.0f} s") from None
+        raise PipelineError(f"pact {command} {words[0]} did not answer within {timeout:.0f} s") from None
     return CommandResult(done.returncode, mask_urls(settings.scrub((done.stdout + done.stderr).strip())))
 
 
@@ -106,7 +112,7 @@ def ask_matrix(settings: Settings) -> tuple[bool | None, str]:
         where = "could not ask the broker"
         if unreachable:
             where = f"could not reach the broker at {printable(settings.broker_url)}"
-        raise BrokerStepFailed(f"can-i-deploy {where}: {printable(first_line(result.output))}") from None
+        raise PipelineError(f"can-i-deploy {where}: {printable(first_line(result.output))}") from None
     return summary.get("deployable"), str(summary.get("reason", ""))
 
 
@@ -131,7 +137,7 @@ def record_deployment(settings: Settings) -> None:
     }
     result = run_pact(settings, ["record-deployment"], options)
     if result.returncode != 0:
-        raise BrokerStepFailed(f"record-deployment failed: {first_line(result.output)}")
+        raise PipelineError(f"record-deployment failed: {first_line(result.output)}")
 
 
 def create_or_update_webhook(
@@ -149,14 +155,14 @@ def create_or_update_webhook(
     }
     result = run_pact(settings, ["create-or-update-webhook", url], options)
     if result.returncode != 0:
-        raise BrokerStepFailed(f"create-or-update-webhook failed: {first_line(result.output)}")
+        raise PipelineError(f"create-or-update-webhook failed: {first_line(result.output)}")
 
 
 def fire_webhook(settings: Settings, uuid: str) -> str:
     """Fire the webhook once and answer what the broker said."""
     result = run_pact(settings, ["test-webhook"], {"--uuid": uuid})
     if result.returncode != 0:
-        raise BrokerStepFailed(f"test-webhook failed: {first_line(result.output)}")
+        raise PipelineError(f"test-webhook failed: {first_line(result.output)}")
     return result.output
 
 
@@ -177,4 +183,4 @@ def publish_provider_contract(settings: Settings, contract: Path, verification: 
     }
     result = run_pact(settings, ["publish-provider-contract", str(contract)], options, command="pactflow")
     if result.returncode != 0:
-        raise BrokerStepFailed(f"the provider contract was NOT published: {error_line(result.output)}")
+        raise PipelineError(f"the provider contract was NOT published: {error_line(result.output)}")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from collections.abc import Callable
 from importlib.metadata import version
@@ -26,6 +25,8 @@ from starlette.types import ASGIApp
 
 from example_provider import openapi
 from example_provider.app import app as production_app
+from pipeline import PipelineError, junit
+from pipeline.junit import Case, Suite
 from pipeline.server import ServerDidNotStart, running_server
 from pipeline.settings import CONTRACT_EXAMPLES
 
@@ -53,7 +54,7 @@ RUN = settings(  # each run takes its max_examples from `self_verify`
 )
 
 
-class SelfVerificationError(RuntimeError):
+class SelfVerificationError(PipelineError):
     """The self-verification could not run at all; the message is one line for a person."""
 
 
@@ -183,30 +184,27 @@ def _record(run: OperationRun, check: str, error: BaseException, case: Any) -> N
 
 def write_report(outcome: SelfVerification) -> None:
     """The run as JUnit XML: one test case per operation, a failure naming the check that failed."""
-    failures = sum(1 for run in outcome.operations if run.failed_check is not None)
-    counts = {"tests": str(len(outcome.operations)), "failures": str(failures), "errors": "0", "skipped": "0"}
-    seconds = f"{sum(run.seconds for run in outcome.operations):.3f}"
-    suites = ElementTree.Element("testsuites", counts | {"time": seconds})
-    suite = ElementTree.SubElement(
-        suites, "testsuite", counts | {"name": f"schemathesis: {CONTRACT.name}", "time": seconds}
+    cases = tuple(
+        Case(
+            CONTRACT.name,
+            run.label,
+            run.seconds,
+            kind=None if run.failed_check is None else "failure",
+            message=f"{run.failed_check}: {run.failure}",
+            text=run.details,
+            output=run.summary,
+            type=run.failed_check or "",
+        )
+        for run in outcome.operations
     )
-    properties = ElementTree.SubElement(suite, "properties")
-    for name, value in (
+    properties = (
         ("verifier", f"schemathesis {outcome.verifier_version}"),
         ("checks", ", ".join(check.__name__ for check in CHECKS)),
         ("examples per operation", f"{outcome.examples}, derandomized"),
-    ):
-        ElementTree.SubElement(properties, "property", {"name": name, "value": value})
-    for run in outcome.operations:
-        case = ElementTree.SubElement(
-            suite, "testcase", {"classname": CONTRACT.name, "name": run.label, "time": f"{run.seconds:.3f}"}
-        )
-        ElementTree.SubElement(case, "system-out").text = run.summary
-        if run.failed_check is not None:
-            failure = ElementTree.SubElement(
-                case, "failure", {"type": run.failed_check, "message": f"{run.failed_check}: {run.failure}"}
-            )
-            failure.text = run.details
-    ElementTree.indent(suites)
-    outcome.report.parent.mkdir(parents=True, exist_ok=True)
-    ElementTree.ElementTree(suites).write(outcome.report, encoding="utf-8", xml_declaration=True)
+    )
+    seconds = sum(run.seconds for run in outcome.operations)
+    junit.write(
+        outcome.report,
+        f"schemathesis: {CONTRACT.name}",
+        [Suite(f"schemathesis: {CONTRACT.name}", cases, properties, seconds)],
+    )

@@ -1,88 +1,260 @@
+"""Every value the pipeline reads from the environment or `.env`, read once into a frozen record."""
+
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from attrs import Factory, evolve, field, fields, frozen
+from attrs import field, frozen
 from dotenv import dotenv_values
 
-from pipeline.redact import printable
+from pipeline import PipelineError
+from pipeline.output import CONTROL, printable
 
-TRUE_WORDS = {"1", "true", "yes", "on"}
-GITHUB_PULL_REQUEST_EVENTS = {"pull_request", "pull_request_target"}
-SOURCE = "source"  # the key of a field's Source in its attrs metadata
+PROVIDER = "pactflow-example-provider-python"
+REPORT = Path("reports/pact-verification.xml")
+TRAVIS_WEBHOOK = "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"
+GITHUB_WEBHOOK = "3c1f0a52-7d4e-4b8a-9e26-0b5d8c4f7a31"
 CONTRACT_EXAMPLES = 20  # generated requests per operation in the provider contract's self-verification
+DEFAULT_PORTS = {"http": 80, "https": 443}
+TRUE_WORDS = {"1", "true", "yes", "on"}
+PULL_REQUEST_EVENTS = {"pull_request", "pull_request_target"}
+# Every variable the settings read, fallbacks included: what `docs/settings.md` lists and a test clears.
+VARIABLES = frozenset(
+    (
+        *("PACT_PROVIDER_NAME", "PACT_BROKER_BASE_URL", "PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME"),
+        *("PACT_BROKER_PASSWORD", "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", "PACT_PUBLISH_PROVIDER_CONTRACT"),
+        *(
+            "PACT_PROVIDER_CONTRACT_EXAMPLES",
+            "GIT_COMMIT",
+            "TRAVIS_COMMIT",
+            "GITHUB_SHA",
+            "GIT_BRANCH",
+            "TRAVIS_BRANCH",
+        ),
+        *("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "TRAVIS_BUILD_WEB_URL", "BUILD_URL", "GITHUB_SERVER_URL"),
+        *("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "PACT_URL", "PACT_DIR", "DEPLOY_ENVIRONMENT", "MAIN_BRANCH"),
+        *("PACT_INCLUDE_WIP_SINCE", "TRAVIS_PULL_REQUEST", "GITHUB_EVENT_NAME", "VERIFY_TIMEOUT"),
+        *("PACT_BROKER_HTTP_RETRIES", "JOBS", "CAN_I_DEPLOY_RETRIES", "CAN_I_DEPLOY_RETRY_INTERVAL", "TRAVIS_TOKEN"),
+        *("TRAVIS_REPO_SLUG", "PACT_WEBHOOK_UUID", "GITHUB_TOKEN", "PACT_GITHUB_WEBHOOK_UUID", "SEPARATE_DEPLOY_JOB"),
+        *("PACT_VERIFICATION_REPORT", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"),
+    )
+)
 
 
-class SettingsError(ValueError):
-    """A setting has a value the pipeline cannot use."""
+class SettingsError(PipelineError):
+    """A setting has a value the pipeline cannot use: nothing is run."""
+
+    exit_code = 2
 
 
 @frozen
-class Rule:
-    """A setting worked out from other variables (given in order, None when unset) or from git."""
+class Settings:
+    """Every value the service's pipeline reads from the environment or `.env`; secrets stay out of its repr."""
 
-    reads: tuple[str, ...]
-    answer: Callable[..., Any]
+    provider_name: str = PROVIDER
+    broker_url: str | None = None
+    broker_token: str | None = field(default=None, repr=False)
+    broker_username: str | None = None
+    broker_password: str | None = field(default=None, repr=False)
+    publish_results: bool = False
+    publish_provider_contract: bool = True
+    provider_contract_examples: int = CONTRACT_EXAMPLES
+    provider_version: str | None = None
+    provider_branch: str | None = None
+    build_url: str | None = None
+    pact_url: str | None = None
+    pact_dir: Path = Path("pacts")
+    environment: str = "production"
+    main_branch: str = "main"
+    include_wip_since: str = "2020-01-01"
+    pull_request: bool = False
+    verify_timeout: int = 900
+    broker_retries: int = 3
+    jobs: int = 1
+    can_i_deploy_retries: int = 10
+    can_i_deploy_interval: int = 10
+    travis_token: str | None = field(default=None, repr=False)
+    travis_repo: str = "pactflow/example-provider-python"
+    webhook_uuid: str = TRAVIS_WEBHOOK
+    github_token: str | None = field(default=None, repr=False)
+    github_repository: str | None = None
+    github_webhook_uuid: str = GITHUB_WEBHOOK
+    separate_deploy_job: bool = False
+    report_path: Path = REPORT
+    github_actions: bool = False
+    step_summary: Path | None = None
 
-
-def reads(*variables: str) -> Callable[[Callable[..., Any]], Rule]:
-    """Declare a function as a rule over these variables."""
-    return lambda answer: Rule(variables, answer)
-
-
-@frozen
-class Source:
-    """Where a setting comes from: the first of its variables that is set (parsed), else the first rule
-    with an answer, else the field's default."""
-
-    sources: tuple[str | Rule, ...]
-    parse: Callable[[str], Any]
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
+        """Read the settings from the environment, falling back to `.env`, then to git; SettingsError names
+        the first variable whose value cannot be used."""
+        env = read_environment(environ, dotenv_path)
+        text = env.get
+        commit = text("GIT_COMMIT")
+        github_run = [text(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+        broker_url, username, password = _broker_url(env)
+        return cls(
+            provider_name=text("PACT_PROVIDER_NAME", PROVIDER),
+            broker_url=broker_url,
+            broker_token=text("PACT_BROKER_TOKEN"),
+            broker_username=username,
+            broker_password=password,
+            publish_results=_flag(env, "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", False),
+            publish_provider_contract=_flag(env, "PACT_PUBLISH_PROVIDER_CONTRACT", True),
+            provider_contract_examples=_count(env, "PACT_PROVIDER_CONTRACT_EXAMPLES", CONTRACT_EXAMPLES, least=1),
+            provider_version=commit or text("TRAVIS_COMMIT") or text("GITHUB_SHA") or _git("rev-parse", "HEAD"),
+            # GitHub's branch only for GitHub's own commit: a webhook build of another commit is told its branch
+            provider_branch=text("GIT_BRANCH")
+            or text("TRAVIS_BRANCH")
+            or (None if commit else text("GITHUB_HEAD_REF") or text("GITHUB_REF_NAME"))
+            or _git_branch(),
+            build_url=text("TRAVIS_BUILD_WEB_URL")
+            or text("BUILD_URL")
+            or ("{}/{}/actions/runs/{}".format(*github_run) if all(github_run) else None),
+            pact_url=_url(env, "PACT_URL", ("http", "https", "file"), required=False),
+            pact_dir=Path(text("PACT_DIR", "pacts")),
+            environment=text("DEPLOY_ENVIRONMENT", "production"),
+            main_branch=text("MAIN_BRANCH") or _origin_head() or "main",
+            include_wip_since=text("PACT_INCLUDE_WIP_SINCE", "2020-01-01"),
+            pull_request=text("TRAVIS_PULL_REQUEST", "false") != "false"
+            or text("GITHUB_EVENT_NAME") in PULL_REQUEST_EVENTS,
+            verify_timeout=_count(env, "VERIFY_TIMEOUT", 900, least=1),
+            broker_retries=_count(env, "PACT_BROKER_HTTP_RETRIES", 3),
+            jobs=_count(env, "JOBS", os.cpu_count() or 1, least=1),
+            can_i_deploy_retries=_count(env, "CAN_I_DEPLOY_RETRIES", 10),
+            can_i_deploy_interval=_count(env, "CAN_I_DEPLOY_RETRY_INTERVAL", 10),
+            travis_token=text("TRAVIS_TOKEN"),
+            travis_repo=text("TRAVIS_REPO_SLUG", "pactflow/example-provider-python"),
+            webhook_uuid=text("PACT_WEBHOOK_UUID", TRAVIS_WEBHOOK),
+            github_token=text("GITHUB_TOKEN"),
+            github_repository=text("GITHUB_REPOSITORY"),
+            github_webhook_uuid=text("PACT_GITHUB_WEBHOOK_UUID", GITHUB_WEBHOOK),
+            separate_deploy_job=_flag(env, "SEPARATE_DEPLOY_JOB", False),
+            report_path=Path(text("PACT_VERIFICATION_REPORT", str(REPORT))),
+            github_actions=_flag(env, "GITHUB_ACTIONS", False),
+            step_summary=Path(text("GITHUB_STEP_SUMMARY", "")) if text("GITHUB_STEP_SUMMARY") else None,
+        )
 
     @property
-    def variables(self) -> tuple[str, ...]:
-        """Every variable this setting reads, its rules' included."""
-        names = [source.reads if isinstance(source, Rule) else (source,) for source in self.sources]
-        return tuple(name for group in names for name in group)
+    def has_broker(self) -> bool:
+        """Whether a broker is configured at all."""
+        return self.broker_url is not None
 
-    def read(self, env: Mapping[str, str]) -> Any:
-        """The setting's value in this environment, or None for its default."""
-        for source in self.sources:
-            if isinstance(source, Rule):
-                answer = source.answer(*(env.get(name) for name in source.reads))
-                if answer is not None:
-                    return answer
-            elif source in env:
-                try:
-                    return self.parse(env[source])
-                except ValueError as error:
-                    raise SettingsError(f"{source} {error}") from None
-        return None
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credential values, so output can be scrubbed of them (a password inside PACT_URL too)."""
+        user_info, at, _ = urlsplit(self.pact_url or "").netloc.rpartition("@")
+        in_url = unquote(user_info.partition(":")[2]) if at else None
+        values = (self.broker_token, self.broker_password, self.travis_token, self.github_token, in_url)
+        return tuple(value for value in values if value)
+
+    def on_the_broker(self, url: str) -> bool:
+        """Whether a URL may be fetched with the broker's credentials: a file, no broker, or the broker's origin."""
+        return "://" not in url or self.broker_url is None or origin(url) == origin(self.broker_url)
+
+    def credentials(self, url: str) -> dict[str, str]:
+        """The broker's credentials as the verifier takes them, for a URL on the broker's origin only."""
+        if "://" not in url or self.broker_url is None or not self.on_the_broker(url):
+            return {}
+        if self.broker_token:
+            return {"token": self.broker_token}
+        if self.broker_username:
+            return {"username": self.broker_username, "password": self.broker_password or ""}
+        return {}
+
+    def scrub(self, text: str) -> str:
+        """The text with every credential replaced by asterisks."""
+        for secret in self.secrets:
+            text = text.replace(secret, "********")
+        return text
 
 
-def setting(*sources: str | Rule, default: Any = None, parse: Callable[[str], Any] = str, secret: bool = False) -> Any:
-    """A settings field read from these variables and rules, in order; a secret stays out of its repr."""
-    return field(default=default, repr=not secret, metadata={SOURCE: Source(sources, parse)})
+def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> dict[str, str]:
+    """The pipeline's variables from the environment over a `.env` file (taken as written, no `${VAR}`
+    expansion); empty ones left out. A value with a control character in it is refused, naming its variable."""
+    try:
+        from_file = dotenv_values(dotenv_path, interpolate=False, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(f"{printable(dotenv_path)} is not UTF-8 text: save it as UTF-8") from None
+    env = {**from_file, **(os.environ if environ is None else environ)}
+    found = {name: value for name in VARIABLES if (value := env.get(name))}
+    for name, value in found.items():
+        if bad := CONTROL.search(value):
+            where = "at its end" if bad.start() == len(value.rstrip()) else f"at position {bad.start() + 1}"
+            raise SettingsError(f"{name} has a control character ({printable(bad[0])}) {where}: remove it")
+    return found
 
 
-def flag(text: str) -> bool:
+def origin(url: str) -> tuple[str, str | None, int | None]:
+    """A URL's scheme, host and port (the scheme's default when none is given)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        port = -1
+    return parts.scheme.lower(), parts.hostname, port or DEFAULT_PORTS.get(parts.scheme.lower())
+
+
+def report_path() -> Path:
+    """Where the verification report goes, read alone: a verification whose other settings cannot be used
+    still leaves its report."""
+    try:
+        value = read_environment().get("PACT_VERIFICATION_REPORT")
+    except SettingsError:
+        value = os.environ.get("PACT_VERIFICATION_REPORT")
+    return Path(value) if value and not CONTROL.search(value) else REPORT
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     """A yes/no variable: true, yes, on or 1 (in any case) is yes."""
-    return text.lower() in TRUE_WORDS
+    return env[name].lower() in TRUE_WORDS if name in env else default
 
 
-def count(least: int = 0) -> Callable[[str], int]:
-    """A parser of whole numbers of `least` or more."""
+def _count(env: Mapping[str, str], name: str, default: int, least: int = 0) -> int:
+    """A whole number of `least` or more."""
+    text = env.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < least:
+        raise SettingsError(f"{name} must be a whole number of {least} or more, got {printable(text)!r}")
+    return int(text)
 
-    def parse(text: str) -> int:
-        if not text.isdigit() or int(text) < least:
-            raise ValueError(f"must be a whole number of {least} or more, got {printable(text)!r}")
-        return int(text)
 
-    return parse
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...], required: bool = True) -> str | None:
+    """A URL with one of these schemes, a host and a valid port; a value without `://` passes when not
+    `required` (a file path)."""
+    given = env.get(name)
+    if given is None or ("://" not in given and not required):
+        return given
+    try:
+        parts = urlsplit(given)
+        parts.port  # noqa: B018  # raises for a port that is not a number from 0 to 65535
+    except ValueError as error:
+        raise SettingsError(f"{name} is not a usable URL ({error}): {printable(given)}") from None
+    if parts.scheme.lower() not in schemes or (not parts.hostname and parts.scheme.lower() != "file"):
+        raise SettingsError(f"{name} must be a {' or '.join(schemes)} URL with a host, got {printable(given)}")
+    return given
+
+
+def _broker_url(env: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """The broker URL without user information, and the basic credentials (from the URL or their variables)."""
+    url = _url(env, "PACT_BROKER_BASE_URL", ("http", "https"))
+    username, password = env.get("PACT_BROKER_USERNAME"), env.get("PACT_BROKER_PASSWORD")
+    parts = urlsplit(url or "")
+    if "@" not in parts.netloc:
+        return url, username, password
+    if username or password or env.get("PACT_BROKER_TOKEN"):
+        raise SettingsError(
+            "PACT_BROKER_BASE_URL has a user name and password in it: give them either there or as "
+            "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD, and with them no PACT_BROKER_TOKEN"
+        )
+    user_info, _, host = parts.netloc.rpartition("@")
+    name, _, secret = user_info.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), unquote(name), unquote(secret)
 
 
 def _git(*args: str) -> str | None:
@@ -95,158 +267,13 @@ def _git(*args: str) -> str | None:
     return answer if done.returncode == 0 and answer else None
 
 
-@reads()
-def git_commit() -> str | None:
-    """The checked-out commit."""
-    return _git("rev-parse", "HEAD")
-
-
-@reads()
-def git_branch() -> str | None:
+def _git_branch() -> str | None:
     """The checked-out branch, or None on a detached commit (git answers `HEAD` there)."""
     branch = _git("rev-parse", "--abbrev-ref", "HEAD")
     return None if branch == "HEAD" else branch
 
 
-@reads()
-def origin_head() -> str | None:
+def _origin_head() -> str | None:
     """The branch git knows as origin/HEAD: the remote's default branch."""
     remote_head = _git("symbolic-ref", "--short", "refs/remotes/origin/HEAD")
     return remote_head.removeprefix("origin/") if remote_head else None
-
-
-@reads("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "GIT_COMMIT")
-def github_branch(head_ref: str | None, ref_name: str | None, commit: str | None) -> str | None:
-    """GitHub's branch (a pull request's head branch, else the pushed one), only for GitHub's own
-    commit: a build of another commit (a webhook build) has only the branch it is given."""
-    return None if commit else head_ref or ref_name
-
-
-@reads("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-def github_run_url(server: str | None, repository: str | None, run_id: str | None) -> str | None:
-    """The web page of this GitHub Actions run, when the build runs there."""
-    return f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
-
-
-@reads("TRAVIS_PULL_REQUEST", "GITHUB_EVENT_NAME")
-def pull_request_build(travis_pull_request: str | None, github_event: str | None) -> bool:
-    """Whether Travis or GitHub Actions builds a pull request."""
-    return travis_pull_request not in (None, "false") or github_event in GITHUB_PULL_REQUEST_EVENTS
-
-
-def _cores() -> int:
-    return os.cpu_count() or 1
-
-
-def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> dict[str, str]:
-    """The environment over the values of a `.env` file, taken as written (no `${VAR}` expansion):
-    a variable already set wins."""
-    values = dotenv_values(dotenv_path, interpolate=False)
-    from_file = {key: value for key, value in values.items() if value is not None}
-    return {**from_file, **(os.environ if environ is None else environ)}
-
-
-@frozen
-class Settings:
-    """Every value the service's pipeline reads from the environment or `.env`, read once."""
-
-    provider_name: str = setting("PACT_PROVIDER_NAME", default="pactflow-example-provider-python")
-    broker_url: str | None = setting("PACT_BROKER_BASE_URL")
-    broker_token: str | None = setting("PACT_BROKER_TOKEN", secret=True)
-    broker_username: str | None = setting("PACT_BROKER_USERNAME")
-    broker_password: str | None = setting("PACT_BROKER_PASSWORD", secret=True)
-    publish_results: bool = setting("PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", default=False, parse=flag)
-    publish_provider_contract: bool = setting("PACT_PUBLISH_PROVIDER_CONTRACT", default=True, parse=flag)
-    provider_contract_examples: int = setting(
-        "PACT_PROVIDER_CONTRACT_EXAMPLES", default=CONTRACT_EXAMPLES, parse=count(least=1)
-    )
-    provider_version: str | None = setting("GIT_COMMIT", "TRAVIS_COMMIT", "GITHUB_SHA", git_commit)
-    provider_branch: str | None = setting("GIT_BRANCH", "TRAVIS_BRANCH", github_branch, git_branch)
-    build_url: str | None = setting("TRAVIS_BUILD_WEB_URL", "BUILD_URL", github_run_url)
-    pact_url: str | None = setting("PACT_URL")
-    pact_dir: Path = setting("PACT_DIR", default=Path("pacts"), parse=Path)
-    environment: str = setting("DEPLOY_ENVIRONMENT", default="production")
-    main_branch: str = setting("MAIN_BRANCH", origin_head, default="main")
-    include_wip_since: str = setting("PACT_INCLUDE_WIP_SINCE", default="2020-01-01")
-    pull_request: bool = setting(pull_request_build, default=False)
-    verify_timeout: int = setting("VERIFY_TIMEOUT", default=900, parse=count(least=1))
-    broker_retries: int = setting("PACT_BROKER_HTTP_RETRIES", default=3, parse=count())
-    jobs: int = setting("JOBS", default=Factory(_cores), parse=count(least=1))
-    can_i_deploy_retries: int = setting("CAN_I_DEPLOY_RETRIES", default=10, parse=count())
-    can_i_deploy_interval: int = setting("CAN_I_DEPLOY_RETRY_INTERVAL", default=10, parse=count())
-    travis_token: str | None = setting("TRAVIS_TOKEN", secret=True)
-    travis_repo: str = setting("TRAVIS_REPO_SLUG", default="pactflow/example-provider-python")
-    webhook_uuid: str = setting("PACT_WEBHOOK_UUID", default="9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10")
-    github_token: str | None = setting("GITHUB_TOKEN", secret=True)
-    github_repository: str | None = setting("GITHUB_REPOSITORY")
-    github_webhook_uuid: str = setting("PACT_GITHUB_WEBHOOK_UUID", default="3c1f0a52-7d4e-4b8a-9e26-0b5d8c4f7a31")
-    separate_deploy_job: bool = setting("SEPARATE_DEPLOY_JOB", default=False, parse=flag)
-    report_path: Path = setting("PACT_VERIFICATION_REPORT", default=Path("reports/pact-verification.xml"), parse=Path)
-    github_actions: bool = setting("GITHUB_ACTIONS", default=False, parse=flag)
-    step_summary: Path | None = setting("GITHUB_STEP_SUMMARY", parse=Path)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
-        """Read the settings from the environment, falling back to `.env`, then to git."""
-        env = {key: value for key, value in read_environment(environ, dotenv_path).items() if value != ""}
-        found = {attribute.name: attribute.metadata[SOURCE].read(env) for attribute in fields(cls)}
-        return cls(**{name: value for name, value in found.items() if value is not None}).with_url_credentials()
-
-    def with_url_credentials(self) -> Settings:
-        """The broker URL without user information, its user name and password taken as HTTP basic
-        credentials; refused when separate credentials are set too."""
-        parts = urlsplit(self.broker_url or "")
-        if "@" not in parts.netloc:
-            return self
-        if self.broker_token or self.broker_username or self.broker_password:
-            raise SettingsError(
-                "PACT_BROKER_BASE_URL has a user name and password in it: give them either there or as "
-                "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD, and with them no PACT_BROKER_TOKEN"
-            )
-        user_info, _, host = parts.netloc.rpartition("@")
-        name, _, secret = user_info.partition(":")
-        url = urlunsplit(parts._replace(netloc=host))
-        return evolve(self, broker_url=url, broker_username=unquote(name), broker_password=unquote(secret))
-
-    @property
-    def has_broker(self) -> bool:
-        """Whether a broker is configured at all."""
-        return self.broker_url is not None
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """The credential values, so output can be scrubbed of them (a password inside PACT_URL too)."""
-        values = (self.broker_token, self.broker_password, self.travis_token, self.github_token)
-        return tuple(value for value in (*values, _url_password(self.pact_url)) if value)
-
-    def as_environment(self, *names: str) -> dict[str, str]:
-        """These settings under their first variable's name, as another program reads them; unset ones left out."""
-        sources = {attribute.name: attribute.metadata[SOURCE].variables[0] for attribute in fields(Settings)}
-        return {sources[name]: str(getattr(self, name)) for name in names if getattr(self, name)}
-
-    def scrub(self, text: str) -> str:
-        """The text with every credential replaced by asterisks."""
-        for secret in self.secrets:
-            text = text.replace(secret, "********")
-        return text
-
-
-def one_setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
-    """One setting read alone, its default when unset or unusable: for when the others cannot be read."""
-    attribute = getattr(fields(Settings), name)
-    env = {key: value for key, value in read_environment(environ).items() if value != ""}
-    try:
-        value = attribute.metadata[SOURCE].read(env)
-    except SettingsError:
-        value = None
-    return attribute.default if value is None else value
-
-
-def _url_password(url: str | None) -> str | None:
-    """The password inside a URL's user information, if any."""
-    user_info, at, _ = urlsplit(url or "").netloc.rpartition("@")
-    return (unquote(user_info.partition(":")[2]) or None) if at else None
-
-
-# Every variable the settings read, fallbacks included: what a test clears to start clean.
-VARIABLES = frozenset(name for attribute in fields(Settings) for name in attribute.metadata[SOURCE].variables)

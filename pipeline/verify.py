@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
-from pipeline.settings import Settings, SettingsError, one_setting
-from pipeline.verification import junit
-from pipeline.verification.output import safe_line
-from pipeline.verification.session import NOT_STARTED, keep_report, verified
-from pipeline.verification.trust import system_trust_read_once
+from attrs import evolve
+
+from pipeline import PipelineError
+from pipeline.junit import discard, write_verification
+from pipeline.output import printable, safe_line
+from pipeline.pacts import Pact, broker_pacts, local_pacts, read_pact
+from pipeline.results import PactResult, Verification
+from pipeline.settings import Settings, SettingsError, report_path
+from pipeline.trust import system_trust_read_once
+from pipeline.verifier import verify_here
+
+INTERACTIONS_PER_WORKER = 30  # a worker process costs about 10 interactions' time; from 15 each, two save some
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, as a cancelled CI job sends it: stopped as Ctrl-C stops a run."""
 
 
 def at_least_one(text: str) -> int:
@@ -27,9 +41,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--pact-url", help="verify only this pact (a file or an http(s) URL); default: PACT_URL")
     parser.add_argument(
-        "--pact-dir",
-        type=Path,
-        help="verify the pacts in this folder, even with a broker configured; default: PACT_DIR or pacts/",
+        "--pact-dir", type=Path, help="verify the pacts in this folder, even with a broker; default: PACT_DIR or pacts/"
     )
     parser.add_argument(
         "--publish",
@@ -37,46 +49,100 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="publish the results to the broker; default: PACT_BROKER_PUBLISH_VERIFICATION_RESULTS",
     )
     parser.add_argument(
-        "--jobs",
-        type=at_least_one,
-        default=None,
-        help="verify the pacts in up to this many processes; default: JOBS or the cores",
+        "--jobs", type=at_least_one, help="verify in up to this many processes; default: JOBS or the cores"
     )
     parser.add_argument("--pending", action="store_true", help="the pact is pending: its failures do not fail the run")
     return parser.parse_args(argv)
+
+
+def chosen(settings: Settings, args: argparse.Namespace, deadline: float) -> tuple[list[Pact], bool]:
+    """The pacts to verify, read and checked (a pact URL, else a folder given, else the broker's selection when
+    there is a broker, else PACT_DIR), and whether their results are published."""
+    publish = settings.publish_results if args.publish is None else args.publish
+    pacts: list[Pact] | None = None
+    if url := args.pact_url or settings.pact_url:
+        pacts = [read_pact(url, settings, deadline=deadline)]
+    elif args.pact_dir or not settings.has_broker:
+        pacts = local_pacts(args.pact_dir or settings.pact_dir, settings)
+    if pacts is not None:
+        pacts = [evolve(pact, pending=args.pending) for pact in pacts]
+        if publish and not any(pact.remote for pact in pacts):
+            print("verify: results are not published: local pact files have no broker to publish to", file=sys.stderr)
+            publish = False
+    if publish and not settings.provider_version:
+        raise PipelineError("cannot publish verification results without a provider version: set GIT_COMMIT")
+    if pacts is None:
+        pacts = broker_pacts(settings, deadline)
+    return pacts, publish
+
+
+def worker_count(jobs: int, pacts: Sequence[Pact]) -> int:
+    """How many worker processes are worth starting: at most one per pact, and one per INTERACTIONS_PER_WORKER
+    interactions (one per pact when one could not be read)."""
+    interactions = sum(pact.interactions for pact in pacts)
+    by_size = len(pacts) if any(pact.problem for pact in pacts) else -(-interactions // INTERACTIONS_PER_WORKER)
+    return max(1, min(jobs, len(pacts), by_size))
+
+
+def report(settings: Settings | None, path: Path, pacts: Sequence[PactResult], problem: str | None = None) -> None:
+    """Keep the JUnit report (a path that cannot take it is said in one line), and show the result on GitHub."""
+    try:
+        write_verification(path, pacts, problem)
+    except (OSError, PipelineError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        print(safe_line(f"verify: the report could not be written to {printable(path)}: {reason}"), file=sys.stderr)
+    if settings is not None and settings.github_actions:
+        from pipeline.github import show_verification  # only a build on GitHub Actions shows it there
+
+        show_verification(settings, pacts, problem)
+
+
+def verified(settings: Settings, args: argparse.Namespace) -> Verification:
+    """Verify the pacts chosen, in this process or in workers, and report the result; a problem that keeps
+    the verification from starting is said and reported the same way, then raised."""
+    try:
+        deadline = time.monotonic() + settings.verify_timeout
+        discard(settings.report_path)  # an earlier run's report is never taken for this one's
+        pacts, publish = chosen(settings, args, deadline)
+        workers = worker_count(args.jobs or settings.jobs, pacts)
+        if workers > 1:
+            from pipeline.workers import verify_in_workers  # only a parallel run needs processes
+
+            verification = verify_in_workers(settings, pacts, workers, publish=publish, deadline=deadline)
+        else:
+            verification = verify_here(settings, pacts, publish=publish, deadline=deadline)
+    except PipelineError as error:
+        print(safe_line(f"verify: {error}"), file=sys.stderr, flush=True)
+        report(settings, settings.report_path, (), problem=str(error))
+        raise
+    report(settings, settings.report_path, verification.pacts)
+    return verification
+
+
+def stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM's handler: the run stops as it stops for Ctrl-C."""
+    raise Terminated
 
 
 @system_trust_read_once()  # for this process and its workers
 def main(argv: Sequence[str] | None = None) -> int:
     """Verify, print the result, write the report, and answer the exit code."""
     args = parse_args(argv)
-    report = one_setting("report_path")
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        junit.discard(report)  # an earlier run's report is never taken for this one's
-    except OSError as error:
-        print(safe_line(f"verify: the old report {report} could not be removed: {error.strerror}"), file=sys.stderr)
-        return 2
-    try:
-        settings = Settings.from_env()
+        return verified(Settings.from_env(), args).exit_code
     except SettingsError as error:
-        print(safe_line(f"verify: {error}"), file=sys.stderr)
-        keep_report(report, (), problem=str(error))
-        return 2
-    try:
-        verification = verified(
-            settings,
-            pact_url=args.pact_url,
-            pact_dir=args.pact_dir,
-            publish=args.publish,
-            jobs=args.jobs,
-            pending=args.pending,
-        )
-    except NOT_STARTED:
-        return 2  # said and reported
-    except KeyboardInterrupt:
-        print("verify: interrupted; the provider was shut down", file=sys.stderr)
-        return 130
-    return verification.exit_code
+        print(safe_line(f"verify: {error}"), file=sys.stderr, flush=True)
+        report(None, report_path(), (), problem=str(error))
+        return error.exit_code
+    except PipelineError:
+        return 2  # the verification did not start: said and reported
+    except KeyboardInterrupt as interrupted:
+        word, code = ("terminated", 143) if isinstance(interrupted, Terminated) else ("interrupted", 130)
+        print(f"verify: {word}; the provider was shut down", file=sys.stderr)
+        return code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

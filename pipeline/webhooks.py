@@ -6,9 +6,8 @@ from pathlib import Path
 
 from attrs import frozen
 
-from pipeline import pact_cli
-from pipeline.console import say
-from pipeline.errors import StepFailed
+from pipeline import PipelineError, pact_cli
+from pipeline.output import say
 from pipeline.settings import Settings
 
 BODIES = Path(__file__).resolve().parent.parent / "pactflow"
@@ -36,9 +35,9 @@ def github_repository(settings: Settings) -> str:
     """The repository the GitHub webhook dispatches to, as `owner/repo`."""
     repository = settings.github_repository
     if not repository:
-        raise StepFailed("set GITHUB_REPOSITORY to the repository to dispatch to, as owner/repo")
+        raise PipelineError("set GITHUB_REPOSITORY to the repository to dispatch to, as owner/repo")
     if not GITHUB_REPOSITORY.fullmatch(repository) or repository.endswith(("/.", "/..")):
-        raise StepFailed(f"GITHUB_REPOSITORY must be owner/repo, got {repository!r}")
+        raise PipelineError(f"GITHUB_REPOSITORY must be owner/repo, got {repository!r}")
     return repository
 
 
@@ -100,8 +99,8 @@ def create_token_secret(webhook: CiWebhook, settings: Settings) -> None:
     """Store this CI's token as the broker secret its webhook's Authorization header refers to."""
     token = webhook.token(settings)
     if not token:
-        raise StepFailed(f"set {webhook.token_variable} (in the environment or .env) to store it as a broker secret")
-    from pipeline.broker_api import store_secret  # the HTTP client loads only for the steps that use it
+        raise PipelineError(f"set {webhook.token_variable} (in the environment or .env) to store it as a broker secret")
+    from pipeline.broker import store_secret  # the HTTP client loads only for the steps that use it
 
     store_secret(settings, webhook.secret, token, webhook.secret_description)
     say("secret", f"stored {webhook.token_variable} as the broker secret {webhook.secret}")

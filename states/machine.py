@@ -18,6 +18,8 @@ class ProviderStates:
     baseline: tuple[Product, ...] = field()
     active: dict[str, dict[str, Any]] = field(factory=dict, init=False)
     refused: list[dict[str, Any]] = field(factory=list, init=False)
+    finished: int = field(default=0, init=False)  # interactions set up and torn down: a verification's progress
+    _in_interaction: bool = field(default=False, init=False)
 
     @baseline.default
     def _baseline(self) -> tuple[Product, ...]:
@@ -25,6 +27,7 @@ class ProviderStates:
 
     def setup(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Apply the transition of the named state and answer the values it produced."""
+        self._in_interaction = True
         if not name:
             return {}
         state, values = self.registry.find(name)
@@ -36,6 +39,8 @@ class ProviderStates:
         """End the interaction the named state was set up for: the store returns to its baseline."""
         if name:
             self.registry.find(name)
+        self.finished += self._in_interaction
+        self._in_interaction = False
         self.active.clear()
         self.store.restore(self.baseline)
         return {}

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.verification.outcome import Interaction, Outcome, PactResult
-from pipeline.verification.report import closing_line
+from pipeline.pacts import Pact
+from pipeline.results import Interaction, PactResult, verdict
 from pipeline.verify import main
 from tests.support.broker import BrokerDouble
 from tests.support.runs import PROVIDER, TOKEN, consumer_pact, environment, make, output, pipeline, verify
@@ -130,13 +130,13 @@ def test_a_url_that_is_not_a_broker_pact_publishes_nothing_and_says_so(capture: 
 def passed_pact(label: str, interactions: int, published: bool) -> PactResult:
     """A pact whose interactions all passed, as a worker sends it."""
     passed = tuple(Interaction("web", f"request {n}", (), passed=True, pending=False) for n in range(interactions))
-    return PactResult(label=label, source=label, outcome=Outcome(interactions=passed, published=published))
+    return PactResult(Pact(label, label), interactions=passed, published=published)
 
 
 def test_the_parallel_claim_follows_what_the_workers_published() -> None:
     results = [passed_pact("a", 1, published=True), passed_pact("b", 2, published=False)]
-    assert closing_line(results, 2, publish=True) == "verification passed: 3 passed, 0 failed in 2 pacts (2 workers)"
-    assert closing_line(results[:1] * 2, 2, publish=True).endswith("; results published")
+    assert verdict(results, 2, publish=True) == "verification passed: 3 passed, 0 failed in 2 pacts (2 workers)"
+    assert verdict(results[:1] * 2, 2, publish=True).endswith("; results published")
 
 
 # class 5: a bad pact source is one line and exit 2, in any spelling

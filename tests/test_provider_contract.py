@@ -16,8 +16,8 @@ from starlette.routing import Route
 
 from example_provider.app import create_app
 from example_provider.responses import JSONResponse
+from pipeline import PipelineError
 from pipeline.build import ci
-from pipeline.errors import StepFailed
 from pipeline.self_verification import SelfVerificationError, self_verify
 from pipeline.settings import Settings, SettingsError
 from tests.support.broker import BrokerDouble
@@ -181,7 +181,7 @@ def test_a_service_that_breaks_its_document_is_published_as_failed_and_fails_the
 ) -> None:
     for name, value in main_build(broker).items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(StepFailed) as failed:
+    with pytest.raises(PipelineError) as failed:
         ci(Settings.from_env(), contract_app=undocumented_listing())
     line = str(failed.value)
     assert "\n" not in line

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.redact import mask_urls, printable
+from pipeline.output import mask_urls, printable
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_a_failure_a_refused_state_and_github_actions(tmp_path: Path) -> None:
     failure, error = (case.result[0] for case in list(suite)[:2])
     assert (
         isinstance(failure, Failure)
-        and failure.message == "Expected '28 Degrees' (String) to be equal to 'Wrong' (String)"
+        and failure.message == "$.name: Expected '28 Degrees' (String) to be equal to 'Wrong' (String)"
     )
     assert "$.name" in failure.text and 'expected: "Wrong"' in failure.text
     assert isinstance(error, Error) and "unknown provider state 'a gadget exists'" in error.text

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from pipeline.verification import trust
-from pipeline.verification.trust import system_bundle, system_trust_read_once
+from pipeline import trust
+from pipeline.trust import system_bundle, system_trust_read_once
 from pipeline.verify import main
 from tests.support.runs import ROOT, environment
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 
-from pipeline.verification.workers import start_method, worker_count
-from pipeline.verify import main
+from pipeline.pacts import Pact
+from pipeline.verify import main, worker_count
+from pipeline.workers import start_method
 from tests.support.runs import environment
 
 PACTS = Path(__file__).resolve().parent.parent / "pacts"
@@ -205,7 +206,7 @@ def test_workers_are_forked_only_from_a_process_that_runs_no_other_thread() -> N
         [
             sys.executable,
             "-c",
-            "import pipeline.verify, pipeline.verification.workers as p; print(p.start_method().get_start_method())",
+            "import pipeline.verify, pipeline.workers as p; print(p.start_method().get_start_method())",
         ],
         env=environment(),
         capture_output=True,
@@ -255,10 +256,14 @@ def test_an_interruption_stops_every_worker_and_exits_130(tmp_path: Path, to_gro
     assert list(temporary.iterdir()) == []
 
 
+def pacts_of(*interactions: int, problem: str = "") -> list[Pact]:
+    return [Pact(f"{n}.json", f"{n}.json", interactions=n, problem=problem) for n in interactions]
+
+
 def test_a_worker_is_started_per_30_interactions_and_at_most_one_per_pact() -> None:
-    assert [worker_count(4, pacts=3, interactions=n) for n in (12, 30, 31, 61, 1000)] == [1, 1, 2, 3, 3]
-    assert worker_count(2, pacts=3, interactions=1000) == 2
-    assert worker_count(4, pacts=3, interactions=None) == 3  # broker pacts that could not be counted
+    assert [worker_count(4, pacts_of(n, 0, 0)) for n in (12, 30, 31, 61, 1000)] == [1, 1, 2, 3, 3]
+    assert worker_count(2, pacts_of(1000, 0, 0)) == 2
+    assert worker_count(4, pacts_of(0, 0, 0, problem="unread")) == 3  # broker pacts that could not be counted
 
 
 def test_small_runs_stay_in_one_process(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from pipeline.settings import VARIABLES
-from pipeline.verification.trust import USER_TRUST
+from pipeline.trust import USER_TRUST
 from tests.support.broker import BrokerDouble
 from tests.support.warm import warm
 

@@ -35,8 +35,8 @@ WARM_IMPORTS = (
     "pipeline.__main__",
     "pipeline.verify",
     "pipeline.verify_pact",
-    "pipeline.verification.run",
-    "pipeline.verification.workers",
+    "pipeline.verifier",
+    "pipeline.workers",
     "pipeline.self_verification",
 )
 
@@ -127,10 +127,11 @@ def warm_up() -> None:
 
     for name in WARM_IMPORTS:
         importlib.import_module(name)
-    from pipeline.http_transport import transport
+    import httpx
+
     from pipeline.self_verification import self_verify
 
-    transport(retries=0)
+    httpx.HTTPTransport(retries=0)
     with tempfile.TemporaryDirectory(prefix="warm-up-") as folder:
         self_verify(report=Path(folder) / "report.xml", examples=1)  # later runs, of any size, reuse what it built
     if len(os.listdir("/proc/self/task")) != 1:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipeline import PipelineError
+
 MESSAGE_TYPES = {"Asynchronous/Messages", "Synchronous/Messages"}
 MAX_DEPTH = 100  # the verifier's JSON parser stops at 128 levels of nesting
+MAX_BYTES = 20 * 1024 * 1024  # a pact or a broker answer; the largest real pacts are a few megabytes
 
 
-class NotAPact(ValueError):
+class NotAPact(PipelineError):
     """A document the verifier must not be handed; the message says why, in a few words."""
 
 
@@ -22,7 +25,10 @@ def interactions_of(document: Any) -> list[Any] | None:
 
 
 def parse(data: bytes) -> Any:
-    """The JSON of a pact as the verifier reads it: UTF-8 without a byte order mark, nested at most MAX_DEPTH."""
+    """The JSON of a pact (or of a broker's answer) as the verifier reads it: at most MAX_BYTES of UTF-8
+    without a byte order mark, nested at most MAX_DEPTH."""
+    if len(data) > MAX_BYTES:
+        raise NotAPact(f"it is larger than {MAX_BYTES // 2**20} MB")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -1,4 +1,4 @@
-"""The verifier's own output, passed on line by line as printable text: it prints names from pacts raw."""
+"""What the pipeline prints: outside text made safe, and the verifier's own output passed through it."""
 
 from __future__ import annotations
 
@@ -11,19 +11,43 @@ from contextlib import contextmanager
 
 from attrs import define
 
-from pipeline.redact import printable
-
+# `scheme://user:password@host...`: everything between `//` and the last `@` before the path is user information.
+USER_INFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s@]*@")
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: what could end a line,
+# move the cursor or start a terminal escape sequence.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 PANIC = re.compile(r"^thread '.*' panicked at ")
 PANIC_END = "Caught panic with error"
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # the verifier colours its diffs even with coloured output off
 
 
+def mask_urls(text: str) -> str:
+    """The text with the user information of every URL in it replaced by `***`."""
+    return USER_INFO.sub(r"\g<scheme>***@", text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object) -> str:
+    """Outside text (a name from a pact, a URL) as one printable line: control characters escaped as
+    `\\xNN`, so it can neither start a line of its own nor carry a terminal escape sequence, and URLs masked."""
+    return mask_urls(CONTROL.sub(_escape, str(text)))
+
+
 def safe_line(text: str) -> str:
-    """One line of output that may hold outside text: control characters escaped, URLs masked, and
-    never read by GitHub Actions as a workflow command (a line that starts, after blanks, with `::`)."""
+    """One line of output that may hold outside text: printable, and never read by GitHub Actions as a
+    workflow command (a line that starts, after blanks, with `::`)."""
     line = printable(text)
     blanks = len(line) - len(line.lstrip())
     return line[:blanks] + "\\x3a" + line[blanks + 1 :] if line[blanks:].startswith("::") else line
+
+
+def say(step: str, message: str) -> None:
+    """One line of the pipeline's own report."""
+    print(safe_line(f"[{step}] {message}"), flush=True)
 
 
 @define
@@ -50,7 +74,8 @@ class Filter:
 
 @contextmanager
 def filtered_output(scrub: Callable[[str], str] = str) -> Iterator[Filter]:
-    """While the block runs, everything written to fd 1 and 2 goes through a Filter to the first's old target."""
+    """While the block runs, everything written to fd 1 and 2 goes through a Filter to the first's old target:
+    the verifier writes to them itself, names from pacts included."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)
