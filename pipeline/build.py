@@ -8,6 +8,7 @@ from pipeline.errors import BrokerStepFailed, StepFailed
 from pipeline.github import summary_line
 from pipeline.redact import printable
 from pipeline.settings import Settings
+from pipeline.usage_report import show_usage
 from pipeline.verification.junit import discard
 from pipeline.verification.sources import on_the_broker
 
@@ -201,6 +202,7 @@ def ci(settings: Settings, contract_app: ASGIApp | None = None) -> None:
     if not settings.has_broker:
         say("publish", f"skipped: {NO_BROKER}")
     run_verification(settings)
+    show_usage(settings)  # a map that cannot be drawn says why in one line, and fails nothing
     if reason := why_no_provider_contract(settings):
         step(settings, "provider-contract", f"skipped: {reason}")
     else:
