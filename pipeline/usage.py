@@ -148,7 +148,8 @@ def selected_as(description: str, pending: bool, notices: tuple[str, ...]) -> st
             criteria = reason.partition("following criteri")[2].partition(":")[2]
             why = "; ".join(part.strip(" *") for part in re.split(r"\n|; ", criteria) if part.strip(" *"))
         elif found and "work in progress" in reason:
-            why = f"work in progress: {description}"
+            latest = re.search(r"pact for the (.+?) and is still in pending state", reason)
+            why = f"work in progress: {latest[1] if latest else description}"
     return f"{why} (pending)" if pending and "work in progress" not in why else why
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.console import say
 from pipeline.errors import BrokerStepFailed
-from pipeline.github import append_summary, markdown, on_actions, summary_line
+from pipeline.github import append_summary, markdown, summary_line
 from pipeline.redact import printable
 from pipeline.settings import Settings, SettingsError
 from pipeline.usage import Entry, UsageError, UsageMap, Use, read_usage
@@ -181,7 +181,7 @@ def can_i_remove(usage: UsageMap, kind: str, name: str) -> tuple[int, list[str]]
         expected = next((found for found in undescribed if found.name == name), None)
         yet = f" (yet {len(by_consumer(expected.uses))} consumer(s) expect it)" if expected else ""
         known = ", ".join(found.name for found in described)
-        return CANNOT_TELL, [f"{printable(name)!r} is not a {kind} of {DESCRIPTION}{yet}; its {kind}s: {known}"]
+        return CANNOT_TELL, [f"{printable(name)!r}: no such {kind} in {DESCRIPTION}{yet}; its {kind}s: {known}"]
     read = f"{len(usage.pacts)} pact(s), {interactions_of(usage)} interaction(s), from {printable(usage.source)}"
     if not entry.uses:
         return YES, [f"yes: no consumer relies on the {kind} {name} in the {read}"]
@@ -199,13 +199,18 @@ def questions() -> list[tuple[str, str]]:
     return [(kind, value.strip()) for kind, value in asked if value.strip()]
 
 
+def folded(usage: UsageMap) -> str:
+    """The map for the job summary, folded: the build's own lines after it stay in view."""
+    return f"<details><summary>Who uses the API</summary>\n\n{markdown_map(usage)}\n</details>\n\n"
+
+
 def show_usage(settings: Settings) -> None:
     """The map after a verification, in the log and the job summary; when it cannot be drawn, one line why,
     never a failure: the build's verdict is the verification's."""
     try:
-        text = markdown_map(read_usage(settings))
-        print("\n" + text, flush=True)
-        append_summary(settings, text)
+        usage = read_usage(settings)
+        print("\n" + markdown_map(usage), flush=True)
+        append_summary(settings, folded(usage))
     except (UsageError, SettingsError, BrokerStepFailed) as error:
         say("usage", f"no usage map: {printable(error)}")
     except Exception as error:  # the map is a report: nothing in it may fail the build or hide its verdict
@@ -234,8 +239,7 @@ def main(argv: Sequence[str]) -> int:
         return 130
     if args.step == "usage":
         print(json_map(usage) if args.format == "json" else markdown_map(usage), flush=True)
-        if on_actions(settings):
-            append_summary(settings, markdown_map(usage))
+        append_summary(settings, folded(usage))
         return YES
     answers = [can_i_remove(usage, kind, name) for kind, name in asked]
     for code, lines in answers:
