@@ -10,6 +10,7 @@ from attrs import field, frozen
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SCHEMA_REF = "#/components/schemas/"
+INJECTED = re.compile(r"\$\{[^}]*\}")  # a value a provider state injects into a path: `/product/${id}`
 
 
 @frozen
@@ -55,7 +56,8 @@ class Description:
 
     def operation(self, method: str, path: str) -> tuple[Operation | None, str]:
         """The operation a request calls, or None and why not: the description lacks its path or its method.
-        A path without parameters goes before a template that also matches it."""
+        A path without parameters goes before a template that also matches it; an injected value matches any."""
+        path = INJECTED.sub("x", path)
         on_path = sorted((op for op in self.operations if op.regex.match(path)), key=lambda op: "{" in op.template)
         found = next((op for op in on_path if op.method == method.upper()), None)
         if found is not None:

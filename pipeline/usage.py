@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from states import StateRegistry
 
 MAX_PACT_BYTES = 32 * 1024 * 1024  # a pact larger than this is refused, from a file or the broker
-HTTP = "Synchronous/HTTP"
-INJECTED = re.compile(r"\$\{[^}]*\}")  # a value a provider state injects into a path: `/product/${id}`
 
 
 class UsageError(Exception):
@@ -118,13 +116,13 @@ def load_pacts(settings: Settings, pact_dir: Path | None = None) -> tuple[str, l
             if urlsplit(pact.url).scheme.lower() not in ("http", "https") or not on_the_broker(pact.url, settings):
                 raise UsageError(f"the broker named a pact outside itself, {printable(pact.url)}: not fetched")
             auth = credentials(pact.url, settings)
-            headers = {"Accept": "application/hal+json"} | (
-                {"Authorization": f"Bearer {auth['token']}"} if "token" in auth else {}
-            )
+            token = {"Authorization": f"Bearer {auth['token']}"} if "token" in auth else {}
             basic = (auth["username"], auth["password"]) if "username" in auth else None
             data = b""
             try:
-                with client.stream("GET", pact.url, headers=headers, auth=basic) as answer:
+                with client.stream(
+                    "GET", pact.url, headers={"Accept": "application/hal+json", **token}, auth=basic
+                ) as answer:
                     for chunk in answer.iter_bytes() if answer.status_code == 200 else ():
                         data += chunk
                         if len(data) > MAX_PACT_BYTES:
@@ -163,9 +161,16 @@ def expected_body(interaction: dict[str, Any], v4: bool, label: str) -> Any:
         return content
     try:
         text = base64.b64decode(content, validate=True) if str(encoded).lower() != "json" else content
-        return json.loads(text) if "json" in str(body.get("contentType", "json")).lower() else None
+        return json.loads(text) if "json" in str(body.get("contentType") or "json").lower() else None
     except (ValueError, RecursionError):
         raise UsageError(f"{label}: its response body cannot be read as {encoded}") from None
+
+
+def field_of(document: Any, *keys: str) -> Any:
+    """A value nested in JSON objects, or None where one of them is missing or not an object."""
+    for key in keys:
+        document = document.get(key) if isinstance(document, dict) else None
+    return document
 
 
 def state_names(interaction: dict[str, Any]) -> list[str]:
@@ -176,10 +181,9 @@ def state_names(interaction: dict[str, Any]) -> list[str]:
 
 def request_path(request: dict[str, Any]) -> str:
     """The path a request is sent to: a provider state's expression when it injects one, else the path."""
-    generated = (request.get("generators") or {}).get("path")
-    if isinstance(generated, dict) and generated.get("type") == "ProviderState":
-        return str(generated.get("expression") or request["path"])
-    return str(request["path"]).partition("?")[0]
+    generated = field_of(request, "generators", "path")
+    injected = field_of(generated, "type") == "ProviderState" and field_of(generated, "expression")
+    return str(injected or request["path"]).partition("?")[0]
 
 
 def usage_map(source: str, pacts: Sequence[Pact], description: Description, registry: StateRegistry) -> UsageMap:
@@ -195,10 +199,9 @@ def usage_map(source: str, pacts: Sequence[Pact], description: Description, regi
     undeclared: dict[str, list[Use]] = {}
     why: dict[str, str] = {}
     for pact in pacts:
-        specification = (pact.document.get("metadata") or {}).get("pactSpecification") or {}
-        v4 = str(specification.get("version", "")).startswith("4")
+        v4 = str(field_of(pact.document, "metadata", "pactSpecification", "version")).startswith("4")
         for number, interaction in enumerate(pact.document.get("interactions") or [], start=1):
-            if interaction.get("type", HTTP) != HTTP:
+            if interaction.get("type", "Synchronous/HTTP") != "Synchronous/HTTP":
                 continue
             given = state_names(interaction)
             use = Use(pact.consumer, interaction["description"], tuple(given), pact.selected)
@@ -208,7 +211,7 @@ def usage_map(source: str, pacts: Sequence[Pact], description: Description, regi
                 except UnknownState:
                     undeclared.setdefault(name, []).append(use)
             method, path = str(interaction["request"]["method"]).upper(), request_path(interaction["request"])
-            operation, why_not = description.operation(method, INJECTED.sub("x", path))
+            operation, why_not = description.operation(method, path)
             status = interaction["response"]["status"]
             if operation is None:
                 requests.setdefault(f"{method} {path}", []).append(use)
@@ -234,7 +237,7 @@ def usage_map(source: str, pacts: Sequence[Pact], description: Description, regi
 
 def entries(uses: dict[str, list[Use]], notes: dict[str, str] | None = None) -> tuple[Entry, ...]:
     """Each name with its uses, each use once, in the order first met."""
-    return tuple(Entry(name, tuple(dict.fromkeys(found)), (notes or {}).get(name, "")) for name, found in uses.items())
+    return tuple(Entry(name, tuple(dict.fromkeys(used)), (notes or {}).get(name, "")) for name, used in uses.items())
 
 
 def read_usage(settings: Settings, pact_dir: Path | None = None) -> UsageMap:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.console import say
-from pipeline.errors import BrokerStepFailed
 from pipeline.github import append_summary, markdown, summary_line
 from pipeline.redact import printable
 from pipeline.settings import Settings, SettingsError
@@ -41,21 +40,23 @@ def consumers_line(uses: Sequence[Use]) -> str:
 
 def section(title: str, entries: Sequence[Entry], nobody: str, lacking: Sequence[Entry], lacks: str) -> list[str]:
     """A part of the map: what is used, by whom; what nobody uses; what the pacts use that the description lacks."""
-    lines = [f"### {title}", ""]
-    lines += [f"- **{markdown(entry.name)}**: {consumers_line(entry.uses)}" for entry in entries if entry.uses]
+    used = [f"- **{markdown(entry.name)}**: {consumers_line(entry.uses)}" for entry in entries if entry.uses]
     unused = [markdown(entry.name) for entry in entries if not entry.uses]
-    lines += ["", f"{nobody}: {', '.join(unused) if unused else 'none'}."]
-    if lacking:
-        lines += ["", f"{lacks}:", ""]
-        lines += [
-            f"- **{markdown(entry.name)}**{f' ({markdown(entry.note)})' if entry.note else ''}: "
-            f"{consumers_line(entry.uses)}"
-            for entry in lacking
-        ]
-    return [*lines, ""]
+    lines = [f"### {title}", "", *used, *([""] if used else []), f"{nobody}: {', '.join(unused) or 'none'}."]
+    return [*lines, "", *flagged(lacks, lacking)]
+
+
+def flagged(title: str, entries: Sequence[Entry]) -> list[str]:
+    """What the pacts use that the description lacks, each with why and by whom; nothing when there is none."""
+    lines = [f"{title}:", ""]
+    for entry in entries:
+        why = f" ({markdown(entry.note)})" if entry.note else ""
+        lines.append(f"- **{markdown(entry.name)}**{why}: {consumers_line(entry.uses)}")
+    return [*lines, ""] if entries else []
 
 
 def interactions_of(usage: UsageMap) -> int:
+    """How many interactions the pacts of the map hold."""
     return sum(len(pact.document.get("interactions") or []) for pact in usage.pacts)
 
 
@@ -83,14 +84,10 @@ def markdown_map(usage: UsageMap) -> str:
         for (consumer, selected), found in by_consumer(entry.uses).items():
             lines.append(f"  - {who(consumer, selected)}: {'; '.join(markdown(name) for name in found)}")
     unused = [markdown(entry.name) for entry in usage.operations if not entry.uses]
-    lines += ["", f"Operations no consumer calls: {', '.join(unused) if unused else 'none'}.", ""]
-    if usage.undescribed_requests:
-        lines += ["Requests the description lacks (their path or method is not in it):", ""]
-        lines += [
-            f"- **{markdown(entry.name)}** ({markdown(entry.note)}): {consumers_line(entry.uses)}"
-            for entry in usage.undescribed_requests
-        ]
-        lines.append("")
+    if len(unused) < len(usage.operations):
+        lines.append("")  # after the list of operations called
+    lines += [f"Operations no consumer calls: {', '.join(unused) or 'none'}.", ""]
+    lines += flagged("Requests the description lacks (their path or method is not in it)", usage.undescribed_requests)
     lines += section(
         "Response fields (consumers, and how many of their interactions expect the field)",
         usage.fields,
@@ -211,7 +208,7 @@ def show_usage(settings: Settings) -> None:
         usage = read_usage(settings)
         print("\n" + markdown_map(usage), flush=True)
         append_summary(settings, folded(usage))
-    except (UsageError, SettingsError, BrokerStepFailed) as error:
+    except (UsageError, SettingsError) as error:
         say("usage", f"no usage map: {printable(error)}")
     except Exception as error:  # the map is a report: nothing in it may fail the build or hide its verdict
         say("usage", f"no usage map: {type(error).__name__}: {printable(error)}")
