@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from example_provider.openapi import openapi_document
 from pipeline.description import Description
 from pipeline.settings import Settings
 from pipeline.usage import Entry, UsageError, UsageMap, load_pacts, usage_map
@@ -19,8 +20,6 @@ from tests.support.usage_pacts import PRODUCT, interaction, pact, write
 
 def mapped(folder: Path, *documents: dict[str, Any], description: dict[str, Any] | None = None) -> UsageMap:
     """The map of these pacts, read through the same path as `make usage`, against openapi.yaml or `description`."""
-    from example_provider.openapi import openapi_document
-
     source, pacts = load_pacts(Settings.from_env(), write(folder, *documents))
     return usage_map(source, pacts, Description.read(description or openapi_document()), registry)
 
