@@ -22,7 +22,7 @@ export UV_PYTHON_DOWNLOADS := never
 .DEFAULT_GOAL := help
 PIPELINE := $(BIN)/python -m pipeline
 
-.PHONY: help install lock check test proofs verify verify_pact pacts ci ci_webhook fake_ci can_i_deploy deploy \
+.PHONY: help install lock check test proofs verify verify_pact usage can_i_remove pacts ci ci_webhook fake_ci can_i_deploy deploy \
         record_deployment publish_provider_contract create_or_update_travis_webhook test_travis_webhook \
         create_travis_token_secret create_or_update_github_webhook test_github_webhook create_github_token_secret bench clean
 
@@ -70,6 +70,12 @@ verify: $(STAMP) ## Verify the broker's pacts, or offline those in pacts/ (or PA
 
 verify_pact: $(STAMP) ## Verify one pact: make verify_pact PACT_URL=<file or URL>
 	$(BIN)/python -m pipeline.verify_pact
+
+usage: $(STAMP) ## Which consumers use each operation, response field and provider state, from the pacts a verification reads
+	$(PIPELINE) usage
+
+can_i_remove: $(STAMP) ## Whether a consumer relies on it: make can_i_remove FIELD=Product.type, or OPERATION='GET /products/{id}'
+	$(PIPELINE) can-i-remove
 
 pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/ with pact-python's consumer DSL
 	$(BIN)/python $(ROOT)pacts/generate.py

@@ -17,6 +17,7 @@ from harness import HERE, ROOT, BenchFailed, Row, busy_note, pinning, say
 from parallel import PARALLEL_GOAL_SIZE, parallel_rows
 from report import markdown, print_report
 from serving import CONNECTIONS, PROJECT_APP, WARM_UP, serving_options, serving_rows
+from usage import usage_rows
 from verification import verification_rows
 
 RESULTS = HERE / "RESULTS.md"
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "verification overhead": lambda: verification_rows(sizes, reps),
         "end to end": lambda: end_to_end_rows(1 if args.quick else 5),
         "parallel": lambda: parallel_rows(2, (50,) if args.quick else (PARALLEL_GOAL_SIZE, 300), reps),
+        "usage map": lambda: usage_rows(1 if args.quick else 5),
     }
     busy = busy_note()
     if busy:

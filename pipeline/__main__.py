@@ -8,7 +8,7 @@ from typing import Literal
 
 from attrs import frozen
 
-from pipeline import PipelineError, build, webhooks
+from pipeline import PipelineError, build, usage_report, webhooks
 from pipeline.github import summary_line
 from pipeline.output import safe_line, say
 from pipeline.settings import Settings
@@ -57,7 +57,10 @@ def run_step(name: str, settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one pipeline step; a failure is one line and its exit code, made here for every step."""
     parser = argparse.ArgumentParser(prog="python -m pipeline", description="The provider's CI steps.")
-    parser.add_argument("step", choices=sorted(STEPS))
+    parser.add_argument("step", choices=sorted([*STEPS, *usage_report.STEPS]))
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] and given[0] in usage_report.STEPS:  # options of their own, and exit codes 0, 1 and 2
+        return usage_report.main(given)
     step = parser.parse_args(argv).step
     settings: Settings | None = None
     try:

@@ -7,6 +7,7 @@ from pipeline.github import summary_line
 from pipeline.junit import discard
 from pipeline.output import printable, say
 from pipeline.settings import Settings
+from pipeline.usage_report import show_usage
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -198,6 +199,7 @@ def ci(settings: Settings, contract_app: ASGIApp | None = None) -> None:
     if not settings.has_broker:
         say("publish", f"skipped: {NO_BROKER}")
     run_verification(settings)
+    show_usage(settings)  # a map that cannot be drawn says why in one line, and fails nothing
     if reason := why_no_provider_contract(settings):
         step(settings, "provider-contract", f"skipped: {reason}")
     else:

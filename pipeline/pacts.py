@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from attrs import evolve, frozen
@@ -48,9 +49,9 @@ def _read_file(given: str, url: bool) -> tuple[bytes, str]:
         raise PipelineError(f"pact file {printable(path)} cannot be read: {error.strerror}") from None
 
 
-def read_pact(given: str, settings: Settings, label: str | None = None, deadline: float | None = None) -> Pact:
-    """Check a pact source in any spelling (a path, a `file://` or an http(s) URL) and read its pact;
-    PipelineError, one line, when it cannot be verified."""
+def load(given: str, settings: Settings, deadline: float | None = None) -> tuple[dict[str, Any], str, bool]:
+    """A pact document from its source in any spelling (a path, a `file://` or an http(s) URL), checked as the
+    verifier reads it; its location, and whether it is remote. PipelineError, one line, when it cannot be read."""
     scheme = urlsplit(given).scheme.lower() if "://" in given else ""
     if scheme in ("http", "https"):
         from pipeline.broker import fetch  # the HTTP client loads only for a pact over HTTP
@@ -63,10 +64,17 @@ def read_pact(given: str, settings: Settings, label: str | None = None, deadline
     remote = scheme in ("http", "https")
     try:
         document = parse(data)
-        consumer, provider, messages = check(document)
+        check(document)
     except NotAPact as error:
         kind = "pact URL" if remote else "pact file"
         raise PipelineError(f"{kind} {printable(location)} is not a pact the verifier can read: {error}") from None
+    return document, location, remote
+
+
+def read_pact(given: str, settings: Settings, label: str | None = None, deadline: float | None = None) -> Pact:
+    """Check a pact source and read its pact into a record; PipelineError, one line, when it cannot be verified."""
+    document, location, remote = load(given, settings, deadline)
+    consumer, provider, messages = check(document)
     links = document.get("_links")
     pact = Pact(
         location=location,

@@ -281,6 +281,24 @@ def test_selectors_pending_and_wip(broker: BrokerDouble) -> None:
     assert len(broker.for_verification_requests) == 7
 
 
+def test_the_notices_name_the_branch_or_environment_that_selected_a_pact(broker: BrokerDouble) -> None:
+    broker.add_pact(pact_document("A"), consumer_version="a1", branch="main", deployed=True)
+    broker.add_pact(pact_document("C"), consumer_version="c1", branch="feat-y", wip=True)
+    body = {"consumerVersionSelectors": [{"mainBranch": True}, {"deployedOrReleased": True}]}
+    with http(broker) as client:
+        answer = client.post(f"/pacts/provider/{PROVIDER}/for-verification", json=body | {"includeWipPactsSince": "x"})
+    selected, wip = answer.json()["_embedded"]["pacts"]
+    (notice,) = selected["verificationProperties"]["notices"]
+    assert notice["text"].endswith(
+        "is being verified because the pact content belongs to the consumer versions matching the following "
+        "criteria: latest version of A from branch 'main' (a1); version(s) of A currently deployed to production (a1)"
+    )
+    assert (
+        "because it is a 'work in progress' pact (ie. it is the pact for the latest version of C from branch "
+        "'feat-y' and is still in pending state)" in wip["verificationProperties"]["notices"][0]["text"]
+    )
+
+
 def test_record_deployment_via_cli(broker: BrokerDouble) -> None:
     broker.add_version(PROVIDER, "abc123", branch="main")
 

@@ -239,7 +239,9 @@ def test_a_push_to_the_main_line_verifies_publishes_and_deploys_in_its_own_job(
     assert result["buildUrl"] == "https://github.com/acme/provider/actions/runs/4242"
     assert f"[can-i-deploy] {PROVIDER} {MAIN_SHA} to production: yes." in text
     assert "[deploy] skipped: a job of its own deploys (SEPARATE_DEPLOY_JOB is true)" in text
-    lines = summary.read_text().splitlines()
+    usage = re.search(r"<details><summary>Who uses the API</summary>.*?</details>\n\n", summary.read_text(), re.S)
+    assert usage is not None and "- **Product.name**: pactflow-example-consumer" in usage[0]
+    lines = summary.read_text().replace(usage[0], "").splitlines()
     assert (
         lines[4] == "| pactflow-example-consumer | Pact of pactflow-example-consumer web-1 | 3 | 0 |" and lines[5] == ""
     )

@@ -26,6 +26,8 @@ OUTSIDE = (
     "PACT_PROVIDER_NAME",
     "TRAVIS_REPO_SLUG",
     "GITHUB_REPOSITORY",
+    "FIELD",
+    "OPERATION",
 )
 
 

@@ -69,8 +69,10 @@ def test_main_build_verifies_the_selected_pacts_publishes_and_deploys(
     assert {"matchingBranch": True} in selectors and request["providerVersionBranch"] == "master"
     assert request["includePendingStatus"] is True and request["includeWipPactsSince"] == "2020-01-01"
     # 4 interactions: one process either way, with the same results; the list is asked for once
-    # (to check the broker answers, to judge whether workers pay off), then its pact URLs are verified
-    assert "workers)" not in text and len(seeded.for_verification_requests) == 1
+    # (to check the broker answers, to judge whether workers pay off), then its pact URLs are verified;
+    # the usage map after the verification asks once more, with the same selection
+    assert "workers)" not in text and len(seeded.for_verification_requests) == 2
+    assert seeded.for_verification_requests[0] == seeded.for_verification_requests[1]
     published = {result["consumer"]: result for result in seeded.verification_results}
     assert len(seeded.verification_results) == len(published) == 2
     assert set(published) == {WEB, "pactflow-example-consumer-python"}
@@ -197,6 +199,7 @@ def test_without_a_broker_ci_verifies_offline_and_says_what_it_skipped(tmp_path:
     text = output(done)
     assert done.returncode == 0, text
     assert "verification passed: 12 passed, 0 failed" in text
+    assert text.index("verification passed") < text.index("## Who uses the API") < text.index("[provider-contract]")
     assert "[publish] skipped: no broker is configured" in text
     assert "[can-i-deploy] skipped: no broker is configured" in text
     assert "[deploy] skipped: there is no can-i-deploy answer: no broker is configured" in text

@@ -50,7 +50,7 @@ def for_verification_post(broker: BrokerState, request: Request, body: Any) -> R
             found, reasons = chosen.setdefault((pact.consumer, pact.sha), ([], []))
             if pact not in found:
                 found.append(pact)
-            reasons.append(json.dumps(selector))
+            reasons.append(_criterion(broker, pact, selector))
     with_pending = bool(body.get("includePendingStatus"))
     entries = [
         _entry(broker, found, reasons, pending=with_pending and any(p.pending for p in found))
@@ -58,7 +58,7 @@ def for_verification_post(broker: BrokerState, request: Request, body: Any) -> R
     ]
     if body.get("includeWipPactsSince"):
         entries += [
-            _entry(broker, [p], ["work in progress"], pending=True, wip=True)
+            _entry(broker, [p], [], pending=True, wip=True)
             for p in pacts
             if p.wip and (p.consumer, p.sha) not in chosen
         ]
@@ -86,19 +86,37 @@ def _select(broker: BrokerState, pacts: list[Pact], selector: dict[str, Any], br
     return latest_per_consumer(candidates)
 
 
+def _criterion(broker: BrokerState, pact: Pact, selector: dict[str, Any]) -> str:
+    """How the broker names the selector that chose a pact: the consumer's branch or environment, and version."""
+    version = f"({pact.consumer_version})"
+    if selector.get("mainBranch") or selector.get("matchingBranch") or "branch" in selector:
+        return f"latest version of {pact.consumer} from branch '{pact.branch}' {version}"
+    if any(selector.get(k) for k in ("deployedOrReleased", "deployed", "released")):
+        places = sorted(
+            {
+                env
+                for (name, env, _), v in broker._deployed.items()
+                if (name, v) == (pact.consumer, pact.consumer_version)
+            }
+        )
+        return f"version(s) of {pact.consumer} currently deployed to {' and '.join(places)} {version}"
+    return f"{json.dumps(selector)} {version}"
+
+
 def _entry(
     broker: BrokerState, pacts: list[Pact], reasons: list[str], *, pending: bool, wip: bool = False
 ) -> dict[str, Any]:
-    """One pact of the verification list, with the notices the verifier prints."""
+    """One pact of the verification list, with the notices the verifier prints (the broker's wording, on one line)."""
     pact, versions = pacts[-1], ", ".join(p.consumer_version for p in pacts)
     href = broker._pact_url(pact, encode_metadata({"cvn": [p.consumer_version for p in pacts], "w": wip}))
-    notices = [
-        {
-            "when": "before_verification",
-            "text": f"The pact at {href} is being verified because it "
-            f"matches the following configured selection criterion: {'; '.join(reasons)}",
-        }
-    ]
+    why = (
+        f"it is a 'work in progress' pact (ie. it is the pact for the latest version of {pact.consumer} "
+        f"from branch '{pact.branch}' and is still in pending state)"
+        if wip
+        else f"the pact content belongs to the consumer version{'s' if len(reasons) > 1 else ''} matching the "
+        f"following criteri{'a' if len(reasons) > 1 else 'on'}: {'; '.join(reasons)}"
+    )
+    notices = [{"when": "before_verification", "text": f"The pact at {href} is being verified because {why}"}]
     if pending:
         notices.append(
             {
