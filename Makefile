@@ -78,7 +78,7 @@ can_i_remove: $(STAMP) ## Whether a consumer relies on it: make can_i_remove FIE
 	$(PIPELINE) can-i-remove
 
 pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/ with pact-python's consumer DSL
-	$(BIN)/python $(ROOT)pacts/generate.py
+	$(BIN)/python $(ROOT)consumers/generate.py
 
 ci: test ## The main job: tests, verification, can-i-deploy, deploy from the main line (webhook mode with PACT_URL)
 	$(PIPELINE) ci

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # The project's own Python: its packages, its tests, its benchmarks and the pact generator.
-PROJECT = ("example_provider", "states", "pipeline", "tests", "benchmarks", "pacts")
+PROJECT = ("example_provider", "states", "pipeline", "tests", "benchmarks", "consumers")
 
 # Each floor may import only the floors below it.
 FORBIDDEN = {

@@ -1,4 +1,4 @@
-"""Regenerate the consumer pacts in this folder: `python pacts/generate.py`."""
+"""Regenerate the project's consumer pacts in pacts/ with pact-python's consumer DSL: `make pacts`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import httpx
 from pact import Pact, generate, match
 
 PROVIDER = "pactflow-example-provider-python"
-PACT_DIR = Path(__file__).parent
+PACT_DIR = Path(__file__).resolve().parent.parent / "pacts"
 JSON_UTF8 = "application/json; charset=utf-8"
 
 WEB_CONSUMER = "pactflow-example-consumer"
