@@ -1,9 +1,11 @@
-"""Regenerate the project's consumer pacts in pacts/ with pact-python's consumer DSL: `make pacts`."""
+"""Regenerate the project's consumer pacts in pacts/ (or the folder given) with pact-python's consumer DSL:
+`make pacts`."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +40,18 @@ def new_pact(consumer: str, specification: str = "V4") -> Pact:
     return Pact(consumer, PROVIDER).with_specification(specification)
 
 
-def exercise(pact: Pact, path: str, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+def exercise(
+    folder: Path, pact: Pact, path: str, status: int, body: Any = None, headers: dict[str, str] | None = None
+) -> None:
     """Send the GET of `pact`'s one interaction to its mock server, check the answer, merge the pact into its file."""
     with pact.serve() as srv:  # raises MismatchesError on leaving when the request did not match
         response = httpx.get(f"{srv.url}{path}", headers=headers, trust_env=False)
     if response.status_code != status or (body is not None and response.json() != body):
         raise MockServerMismatch(f"{pact}: GET {path} answered {response.status_code} {response.text!r}")
-    pact.write_file(PACT_DIR, overwrite=False)
+    pact.write_file(folder, overwrite=False)
 
 
-def web_consumer() -> None:
+def web_consumer(folder: Path) -> None:
     """The React web app's pact, with the same three interactions as the real consumer."""
     pact = new_pact(WEB_CONSUMER)
     (
@@ -59,7 +63,7 @@ def web_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body(match.like(PRODUCT_10), JSON_UTF8)
     )
-    exercise(pact, "/product/10", 200, PRODUCT_10, headers={"Authorization": TOKEN})
+    exercise(folder, pact, "/product/10", 200, PRODUCT_10, headers={"Authorization": TOKEN})
 
     pact = new_pact(WEB_CONSUMER)
     (
@@ -69,7 +73,7 @@ def web_consumer() -> None:
         .with_header("Authorization", match.like(TOKEN))
         .will_respond_with(404)
     )
-    exercise(pact, "/product/11", 404, headers={"Authorization": TOKEN})
+    exercise(folder, pact, "/product/11", 404, headers={"Authorization": TOKEN})
 
     pact = new_pact(WEB_CONSUMER)
     (
@@ -81,10 +85,10 @@ def web_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body(match.each_like(PRODUCT_10, min=1), JSON_UTF8)
     )
-    exercise(pact, "/products", 200, [PRODUCT_10], headers={"Authorization": TOKEN})
+    exercise(folder, pact, "/products", 200, [PRODUCT_10], headers={"Authorization": TOKEN})
 
 
-def python_consumer() -> None:
+def python_consumer(folder: Path) -> None:
     """The Python client's pact, written in the V2 format it was written in."""
     pizza = {"id": "27", "name": "Margharita", "type": "Pizza"}
     pact = new_pact(PYTHON_CONSUMER, "V2")
@@ -95,10 +99,10 @@ def python_consumer() -> None:
         .will_respond_with(200)
         .with_body(match.like(pizza), "application/json")
     )
-    exercise(pact, "/product/10", 200, pizza)
+    exercise(folder, pact, "/product/10", 200, pizza)
 
 
-def states_consumer() -> None:
+def states_consumer(folder: Path) -> None:
     """A pact that exercises every provider state, with params, injected values and several states at once."""
     platinum = {"id": "42", "type": "PERSONAL_LOAN", "name": "Platinum Loan"}
     pact = new_pact(STATES_CONSUMER)
@@ -110,7 +114,7 @@ def states_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body(platinum, JSON_UTF8)
     )
-    exercise(pact, "/product/42", 200, platinum)
+    exercise(folder, pact, "/product/42", 200, platinum)
 
     overridden = {"id": "77", "type": "CREDIT_CARD", "name": "Overridden"}
     pact = new_pact(STATES_CONSUMER)
@@ -122,7 +126,7 @@ def states_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body(overridden, JSON_UTF8)
     )
-    exercise(pact, "/products/77", 200, overridden)
+    exercise(folder, pact, "/products/77", 200, overridden)
 
     # The example asks for product 1; the verifier asks for the id the state setup answers (123).
     pact = new_pact(STATES_CONSUMER)
@@ -141,7 +145,7 @@ def states_consumer() -> None:
             JSON_UTF8,
         )
     )
-    exercise(pact, "/product/1", 200, {"id": "1", "type": "CREDIT_CARD", "name": "Product 123"})
+    exercise(folder, pact, "/product/1", 200, {"id": "1", "type": "CREDIT_CARD", "name": "Product 123"})
 
     pact = new_pact(STATES_CONSUMER)
     (
@@ -152,7 +156,7 @@ def states_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body({"error": match.like("no product with ID 999")}, JSON_UTF8)
     )
-    exercise(pact, "/products/999", 404, {"error": "no product with ID 999"})
+    exercise(folder, pact, "/products/999", 404, {"error": "no product with ID 999"})
 
     pact = new_pact(STATES_CONSUMER)
     (
@@ -163,7 +167,7 @@ def states_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body("[]", JSON_UTF8)
     )
-    exercise(pact, "/products", 200, [])
+    exercise(folder, pact, "/products", 200, [])
 
     two_added = [
         *BASELINE,
@@ -180,7 +184,7 @@ def states_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body(json.dumps(two_added), JSON_UTF8)
     )
-    exercise(pact, "/products", 200, two_added)
+    exercise(folder, pact, "/products", 200, two_added)
 
     product_11 = {"id": "11", "type": "PERSONAL_LOAN", "name": "MyFlexiPay"}
     pact = new_pact(STATES_CONSUMER)
@@ -192,7 +196,7 @@ def states_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body(product_11, JSON_UTF8)
     )
-    exercise(pact, "/products/11", 200, product_11)
+    exercise(folder, pact, "/products/11", 200, product_11)
 
     # Pact files list interactions sorted by description, and the verifier replays them in
     # that order: this description sorts last, so it proves every teardown restored the baseline.
@@ -204,17 +208,17 @@ def states_consumer() -> None:
         .with_header("Content-Type", JSON_UTF8)
         .with_body(json.dumps(BASELINE), JSON_UTF8)
     )
-    exercise(pact, "/products", 200, BASELINE)
+    exercise(folder, pact, "/products", 200, BASELINE)
 
 
-def main() -> None:
-    """Delete the pacts this script writes, then write them afresh."""
+def main(folder: Path = PACT_DIR) -> None:
+    """Delete the pacts this script writes in `folder`, then write them afresh."""
     for consumer in (WEB_CONSUMER, PYTHON_CONSUMER, STATES_CONSUMER):
-        (PACT_DIR / f"{consumer}-{PROVIDER}.json").unlink(missing_ok=True)
-    web_consumer()
-    python_consumer()
-    states_consumer()
+        (folder / f"{consumer}-{PROVIDER}.json").unlink(missing_ok=True)
+    web_consumer(folder)
+    python_consumer(folder)
+    states_consumer(folder)
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else PACT_DIR)
