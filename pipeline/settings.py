@@ -19,30 +19,20 @@ REPORT = Path("reports/pact-verification.xml")
 TRAVIS_WEBHOOK = "9f4dbd35-0ac4-4d3c-8b4e-5f1e7a2c6b10"
 GITHUB_WEBHOOK = "3c1f0a52-7d4e-4b8a-9e26-0b5d8c4f7a31"
 CONTRACT_EXAMPLES = 20  # generated requests per operation in the provider contract's self-verification
-DEFAULT_PORTS = {"http": 80, "https": 443}
-TRUE_WORDS = {"1", "true", "yes", "on"}
-PULL_REQUEST_EVENTS = {"pull_request", "pull_request_target"}
-# Every variable the settings read, fallbacks included: what `docs/settings.md` lists and a test clears.
-VARIABLES = frozenset(
-    (
-        *("PACT_PROVIDER_NAME", "PACT_BROKER_BASE_URL", "PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME"),
-        *("PACT_BROKER_PASSWORD", "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", "PACT_PUBLISH_PROVIDER_CONTRACT"),
-        *(
-            "PACT_PROVIDER_CONTRACT_EXAMPLES",
-            "GIT_COMMIT",
-            "TRAVIS_COMMIT",
-            "GITHUB_SHA",
-            "GIT_BRANCH",
-            "TRAVIS_BRANCH",
-        ),
-        *("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "TRAVIS_BUILD_WEB_URL", "BUILD_URL", "GITHUB_SERVER_URL"),
-        *("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "PACT_URL", "PACT_DIR", "DEPLOY_ENVIRONMENT", "MAIN_BRANCH"),
-        *("PACT_INCLUDE_WIP_SINCE", "TRAVIS_PULL_REQUEST", "GITHUB_EVENT_NAME", "VERIFY_TIMEOUT"),
-        *("PACT_BROKER_HTTP_RETRIES", "JOBS", "CAN_I_DEPLOY_RETRIES", "CAN_I_DEPLOY_RETRY_INTERVAL", "TRAVIS_TOKEN"),
-        *("TRAVIS_REPO_SLUG", "PACT_WEBHOOK_UUID", "GITHUB_TOKEN", "PACT_GITHUB_WEBHOOK_UUID", "SEPARATE_DEPLOY_JOB"),
-        *("PACT_VERIFICATION_REPORT", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"),
-    )
-)
+# Every variable the settings read, fallbacks included: what docs/settings.md lists and a test clears.
+# fmt: off
+VARIABLES = frozenset({
+    "PACT_PROVIDER_NAME", "PACT_BROKER_BASE_URL", "PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME", "PACT_BROKER_PASSWORD",
+    "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", "PACT_PUBLISH_PROVIDER_CONTRACT", "PACT_PROVIDER_CONTRACT_EXAMPLES",
+    "GIT_COMMIT", "TRAVIS_COMMIT", "GITHUB_SHA", "GIT_BRANCH", "TRAVIS_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME",
+    "TRAVIS_BUILD_WEB_URL", "BUILD_URL", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "PACT_URL",
+    "PACT_DIR", "DEPLOY_ENVIRONMENT", "MAIN_BRANCH", "PACT_INCLUDE_WIP_SINCE", "TRAVIS_PULL_REQUEST",
+    "GITHUB_EVENT_NAME", "VERIFY_TIMEOUT", "PACT_BROKER_HTTP_RETRIES", "JOBS", "CAN_I_DEPLOY_RETRIES",
+    "CAN_I_DEPLOY_RETRY_INTERVAL", "TRAVIS_TOKEN", "TRAVIS_REPO_SLUG", "PACT_WEBHOOK_UUID", "GITHUB_TOKEN",
+    "PACT_GITHUB_WEBHOOK_UUID", "SEPARATE_DEPLOY_JOB", "PACT_VERIFICATION_REPORT", "GITHUB_ACTIONS",
+    "GITHUB_STEP_SUMMARY",
+})
+# fmt: on
 
 
 class SettingsError(PipelineError):
@@ -90,8 +80,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
-        """Read the settings from the environment, falling back to `.env`, then to git; SettingsError names
-        the first variable whose value cannot be used."""
+        """The settings from the environment over `.env`, then git; SettingsError names a value it cannot use."""
         env = read_environment(environ, dotenv_path)
         text = env.get
         commit = text("GIT_COMMIT")
@@ -121,7 +110,7 @@ class Settings:
             main_branch=text("MAIN_BRANCH") or _origin_head() or "main",
             include_wip_since=text("PACT_INCLUDE_WIP_SINCE", "2020-01-01"),
             pull_request=text("TRAVIS_PULL_REQUEST", "false") != "false"
-            or text("GITHUB_EVENT_NAME") in PULL_REQUEST_EVENTS,
+            or text("GITHUB_EVENT_NAME") in ("pull_request", "pull_request_target"),
             verify_timeout=_count(env, "VERIFY_TIMEOUT", 900, least=1),
             broker_retries=_count(env, "PACT_BROKER_HTTP_RETRIES", 3),
             jobs=_count(env, "JOBS", os.cpu_count() or 1, least=1),
@@ -147,8 +136,7 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """The credential values, so output can be scrubbed of them (a password inside PACT_URL too)."""
-        user_info, at, _ = urlsplit(self.pact_url or "").netloc.rpartition("@")
-        in_url = unquote(user_info.partition(":")[2]) if at else None
+        in_url = unquote(urlsplit(self.pact_url or "").password or "")
         values = (self.broker_token, self.broker_password, self.travis_token, self.github_token, in_url)
         return tuple(value for value in values if value)
 
@@ -174,8 +162,7 @@ class Settings:
 
 
 def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> dict[str, str]:
-    """The pipeline's variables from the environment over a `.env` file (taken as written, no `${VAR}`
-    expansion); empty ones left out. A value with a control character in it is refused, naming its variable."""
+    """The set variables from the environment over `.env` (as written: no `${VAR}`); a control character refused."""
     try:
         from_file = dotenv_values(dotenv_path, interpolate=False, encoding="utf-8")
     except UnicodeDecodeError:
@@ -196,28 +183,17 @@ def origin(url: str) -> tuple[str, str | None, int | None]:
         port = parts.port
     except ValueError:  # a port that is not a number
         port = -1
-    return parts.scheme.lower(), parts.hostname, port or DEFAULT_PORTS.get(parts.scheme.lower())
-
-
-def report_path() -> Path:
-    """Where the verification report goes, read alone: a verification whose other settings cannot be used
-    still leaves its report."""
-    try:
-        value = read_environment().get("PACT_VERIFICATION_REPORT")
-    except SettingsError:
-        value = os.environ.get("PACT_VERIFICATION_REPORT")
-    return Path(value) if value and not CONTROL.search(value) else REPORT
+    return parts.scheme.lower(), parts.hostname, port or {"http": 80, "https": 443}.get(parts.scheme.lower())
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     """A yes/no variable: true, yes, on or 1 (in any case) is yes."""
-    return env[name].lower() in TRUE_WORDS if name in env else default
+    return env[name].lower() in {"1", "true", "yes", "on"} if name in env else default
 
 
 def _count(env: Mapping[str, str], name: str, default: int, least: int = 0) -> int:
     """A whole number of `least` or more."""
-    text = env.get(name)
-    if text is None:
+    if (text := env.get(name)) is None:
         return default
     if not text.isdigit() or int(text) < least:
         raise SettingsError(f"{name} must be a whole number of {least} or more, got {printable(text)!r}")
@@ -225,8 +201,7 @@ def _count(env: Mapping[str, str], name: str, default: int, least: int = 0) -> i
 
 
 def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...], required: bool = True) -> str | None:
-    """A URL with one of these schemes, a host and a valid port; a value without `://` passes when not
-    `required` (a file path)."""
+    """A URL with one of these schemes, a host and a valid port (or, not `required`, a path: no `://`)."""
     given = env.get(name)
     if given is None or ("://" not in given and not required):
         return given
@@ -252,9 +227,8 @@ def _broker_url(env: Mapping[str, str]) -> tuple[str | None, str | None, str | N
             "PACT_BROKER_BASE_URL has a user name and password in it: give them either there or as "
             "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD, and with them no PACT_BROKER_TOKEN"
         )
-    user_info, _, host = parts.netloc.rpartition("@")
-    name, _, secret = user_info.partition(":")
-    return urlunsplit(parts._replace(netloc=host)), unquote(name), unquote(secret)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host)), unquote(parts.username or ""), unquote(parts.password or "")
 
 
 def _git(*args: str) -> str | None:
@@ -263,17 +237,14 @@ def _git(*args: str) -> str | None:
         done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, check=False)
     except OSError:
         return None
-    answer = done.stdout.strip()
-    return answer if done.returncode == 0 and answer else None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
 def _git_branch() -> str | None:
     """The checked-out branch, or None on a detached commit (git answers `HEAD` there)."""
-    branch = _git("rev-parse", "--abbrev-ref", "HEAD")
-    return None if branch == "HEAD" else branch
+    return None if (branch := _git("rev-parse", "--abbrev-ref", "HEAD")) == "HEAD" else branch
 
 
 def _origin_head() -> str | None:
     """The branch git knows as origin/HEAD: the remote's default branch."""
-    remote_head = _git("symbolic-ref", "--short", "refs/remotes/origin/HEAD")
-    return remote_head.removeprefix("origin/") if remote_head else None
+    return (_git("symbolic-ref", "--short", "refs/remotes/origin/HEAD") or "").removeprefix("origin/") or None

@@ -17,7 +17,7 @@ from pipeline.junit import discard, write_verification
 from pipeline.output import printable, safe_line
 from pipeline.pacts import Pact, broker_pacts, local_pacts, read_pact
 from pipeline.results import PactResult, Verification
-from pipeline.settings import Settings, SettingsError, report_path
+from pipeline.settings import REPORT, Settings, SettingsError, read_environment
 from pipeline.trust import system_trust_read_once
 from pipeline.verifier import verify_here
 
@@ -117,6 +117,14 @@ def verified(settings: Settings, args: argparse.Namespace) -> Verification:
         raise
     report(settings, settings.report_path, verification.pacts)
     return verification
+
+
+def report_path() -> Path:
+    """Where the report goes, read alone: a verification whose other settings cannot be used still leaves one."""
+    try:
+        return Path(read_environment().get("PACT_VERIFICATION_REPORT") or REPORT)
+    except SettingsError:
+        return REPORT
 
 
 def stop(signum: int, frame: FrameType | None) -> None:
