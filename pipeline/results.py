@@ -88,7 +88,13 @@ def mismatch_line(mismatch: dict[str, Any] | None) -> str:
         found = paths.setdefault(str(item.get("mismatch", item)), [])
         if item.get("path") and item["path"] not in found:
             found.append(str(item["path"]))
-    return "; ".join(f"{', '.join(where)}: {text}" if where else text for text, where in paths.items())
+    listed = {text: ", ".join(sorted(where, key=numbered)) for text, where in paths.items()}
+    return "; ".join(f"{where}: {text}" if where else text for text, where in listed.items())
+
+
+def numbered(path: str) -> list[int | str]:
+    """A JSON path's sort key: `$[2]` before `$[10]`."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
 
 
 def mismatch_details(mismatch: dict[str, Any] | None) -> str:

@@ -101,3 +101,21 @@ def test_a_run_that_cannot_start_leaves_no_stale_report(tmp_path: Path, capfd: p
 def test_a_name_in_the_job_summary_stays_text() -> None:
     cell = markdown("a|b\n`<img src=x>` [x](https://e.example) www.e.example")
     assert cell == r"a\|b\\x0a\`&lt;img src=x&gt;\` \[x\]\(https\://e.example\) www\.e.example"
+
+
+def test_a_missing_field_is_said_once_with_every_path_where_it_is_missing(tmp_path: Path) -> None:
+    """A field the provider lost reads as one line: each distinct mismatch once, after its JSON paths, in the
+    summary, the JUnit report and the job summary alike."""
+    listing = interaction("all products", "/products", 200, [{"id": n, "nickname": "x"} for n in ("09", "10", "11")])
+    listing["response"]["matchingRules"] = {"body": {"$[*].nickname": {"matchers": [{"match": "type"}]}}}  # type: ignore[index]
+    path = write(tmp_path, "web.json", pact(listing))
+    summary, report = tmp_path / "summary.md", tmp_path / "verification.xml"
+    env = environment(GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary), PACT_VERIFICATION_REPORT=str(report))
+    done = verify(tmp_path, env, "--pact-url", str(path))
+    line = "$[0], $[1], $[2]: Actual map is missing the following keys: nickname"
+    ours = done.stdout.split("\nSummary:\n")[1]  # the verifier's own report, above it, lists each path
+    assert done.returncode == 1 and ours.count("missing the following keys") == 2  # the line, its annotation
+    assert f"          {line}\n" in ours
+    ((case,),) = [list(suite) for suite in suites(report)]
+    assert isinstance(case.result[0], Failure) and case.result[0].message == line
+    assert markdown(line) in summary.read_text()
