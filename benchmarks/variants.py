@@ -15,8 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from example_provider.app import RenderedCatalogue, create_app
-from example_provider.responses import JSONResponse, RenderedJSONResponse, render_json
+from example_provider.app import JSONResponse, RenderedCatalogue, RenderedJSONResponse, create_app, render_json
 from example_provider.store import Product, ProductStore
 
 MEDIA_TYPE = JSONResponse.media_type

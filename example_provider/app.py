@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
 from attrs import define, field
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -7,9 +12,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from example_provider.openapi import openapi_json
-from example_provider.responses import JSONResponse, RenderedJSONResponse, render_json
 from example_provider.store import ProductStore
+
+DOCUMENT = "openapi.yaml"
+# One encoder for every response: `json.dumps` with options builds a new one per call, for the same output.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def render_json(content: Any) -> bytes:
+    """Compact JSON, non-ASCII as UTF-8: the bytes every JSON answer of the API carries."""
+    return _ENCODER.encode(content).encode()
+
+
+class JSONResponse(Response):
+    """JSON with the charset stated, as the web consumer's pact requires."""
+
+    media_type = "application/json; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return render_json(content)
+
+
+class RenderedJSONResponse(Response):
+    """JSON already rendered by `render_json`, answered as `JSONResponse` answers."""
+
+    media_type = JSONResponse.media_type
 
 
 @define
@@ -35,6 +62,23 @@ class RenderedCatalogue:
     def all(self) -> bytes:
         """The whole catalogue's JSON, in id order."""
         return self._fresh().listing
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI description of the products API, read from the package once (shared: copy it to change it)."""
+    import yaml  # here, not at the top: only this route needs it, and a verification run starts faster without
+
+    text = files(__package__).joinpath(DOCUMENT).read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    if not isinstance(document, dict):
+        raise ValueError(f"{DOCUMENT} does not hold a mapping")
+    return document
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    """The OpenAPI document as JSON, the provider contract of the API."""
+    return JSONResponse(openapi_document())
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

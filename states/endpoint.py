@@ -4,12 +4,14 @@ import json
 import secrets
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from example_provider.responses import JSONResponse
-from example_provider.store import InvalidProduct
+from example_provider.app import JSONResponse, create_app
+from example_provider.store import InvalidProduct, ProductStore
 from states.machine import ProviderStates
+from states.products import registry
 from states.registry import UnknownState
 
 ACTIONS = ("setup", "teardown")
@@ -102,3 +104,12 @@ async def change_state(request: Request) -> JSONResponse:
 def states_route(path: str) -> Route:
     """The private route that drives the provider states; only a verification app has it."""
     return Route(path, change_state, methods=["POST"])
+
+
+def create_verification_app(store: ProductStore | None = None, states_path: str | None = None) -> Starlette:
+    """The products API plus the private states route, for a verification run only."""
+    path = states_path or private_path()
+    app = create_app(store, provider_states=states_route(path))
+    app.state.provider_states = ProviderStates(app.state.store, registry)
+    app.state.states_path = path
+    return app

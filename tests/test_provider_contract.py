@@ -14,8 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from example_provider.app import create_app
-from example_provider.responses import JSONResponse
+from example_provider.app import JSONResponse, create_app
 from pipeline.build import ci
 from pipeline.errors import StepFailed
 from pipeline.self_verification import SelfVerificationError, self_verify
