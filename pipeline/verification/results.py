@@ -56,7 +56,10 @@ def interactions(
         states = tuple(item.get("providerStates") or ())
         message = item.get("description") in messages
         mismatch = item.get("mismatch")
-        details = "\n".join([mismatch_details(mismatch), *_refusals(states, refused)])
+        refusals = _refusals(states, refused)  # a refused state's reason says more than the verifier's mismatch
+        details = "\n".join([mismatch_details(mismatch), *refusals])
+        did_not_run = isinstance(mismatch, dict) and mismatch.get("type") == "error"
+        summary = refusals[0] if did_not_run and refusals else describe_mismatch(mismatch)
         found.append(
             Interaction(
                 consumer=item.get("consumer", ""),
@@ -64,9 +67,9 @@ def interactions(
                 states=states,
                 passed=item.get("result") == "OK" and not message,
                 pending=pending or bool(item.get("pending")),
-                mismatch=NOT_SUPPORTED if message else describe_mismatch(mismatch),
+                mismatch=NOT_SUPPORTED if message else summary,
                 details=NOT_SUPPORTED if message else details,
-                did_not_run=isinstance(mismatch, dict) and mismatch.get("type") == "error",
+                did_not_run=did_not_run,
                 seconds=seconds(item.get("duration")),
             )
         )
