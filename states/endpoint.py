@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from example_provider.app import JSONResponse, create_app
 from example_provider.store import InvalidProduct, ProductStore
-from states import products
 from states.machine import ProviderStates
+from states.products import registry as declared
 from states.registry import StateRegistry, UnknownState
 
 ACTIONS = ("setup", "teardown")
@@ -124,7 +124,6 @@ def create_verification_app(
     states/products.py unless `registry` holds others."""
     path = states_path or private_path()
     app = create_app(store, provider_states=states_route(path))
-    declared = registry if registry is not None else products.registry
-    app.state.provider_states = ProviderStates(app.state.store, declared)
+    app.state.provider_states = ProviderStates(app.state.store, registry if registry is not None else declared)
     app.state.states_path = path
     return app
