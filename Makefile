@@ -22,12 +22,10 @@ export UV_PYTHON_DOWNLOADS := never
 .DEFAULT_GOAL := help
 PIPELINE := $(BIN)/python -m pipeline
 
-.PHONY: help install lock check test proofs verify verify_pact usage can_i_remove pacts ci ci_webhook fake_ci can_i_deploy deploy \
-        record_deployment publish_provider_contract create_or_update_travis_webhook test_travis_webhook \
-        create_travis_token_secret create_or_update_github_webhook test_github_webhook create_github_token_secret bench clean
-
-help: ## List the targets
-	@grep -E '^[a-z_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-34s %s\n", $$1, $$2}'
+.PHONY: help install lock check test proofs verify verify_pact usage can_i_remove pacts states ci ci_webhook fake_ci can_i_deploy \
+        deploy record_deployment publish_provider_contract create_or_update_travis_webhook test_travis_webhook \
+        create_travis_token_secret create_or_update_github_webhook test_github_webhook create_github_token_secret \
+        bench clean
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
@@ -42,12 +40,9 @@ $(STAMP): $(ROOT)pyproject.toml $(ROOT)setup.cfg $(ROOT)uv.lock | $(UV)
 	$(UV) sync --frozen --extra test --quiet --compile-bytecode --project $(ROOT) --python $(PYTHON)
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv with exactly what uv.lock names: the project and its test tools
+##@ Everyday
 
-lock: $(UV) ## Update uv.lock to pyproject.toml (UPGRADE=1: to the newest versions its ranges allow)
-	$(UV) lock --project $(ROOT) $(if $(UPGRADE),--upgrade)
-
-check: $(STAMP) ## Lint, check the formatting and the types (ruff and mypy, configured in pyproject.toml)
+check: $(STAMP) ## Lint, check the formatting and the types (ruff, mypy)
 	cd $(ROOT) && $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 # The test run (and the bench) keeps Python's and pytest's bytecode caches in the checkout even where
@@ -55,64 +50,65 @@ check: $(STAMP) ## Lint, check the formatting and the types (ruff and mypy, conf
 # every test module again, and every process the project's own modules.
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist worksteal
 
-test: $(STAMP) ## Run the test suite on every core, the proofs at their quick budget (real server, verifier and pact CLI)
+test: $(STAMP) ## The test suite on every core (real server, verifier, pact CLI)
 	cd $(ROOT) && $(PYTEST)
 
-PROOFS_REPORT := $(ROOT).proofs/report.jsonl
+ci: test ## The main build: tests, verification, can-i-deploy, deploy
+	$(PIPELINE) ci
 
-proofs: $(STAMP) ## Run the proofs (fuzzing, properties, load, privacy, faults, secrets) at their full budget, print their table
-	@rm -f $(PROOFS_REPORT)
-	cd $(ROOT) && PROOFS_BUDGET=full PROOFS_REPORT=$(PROOFS_REPORT) $(PYTEST) -q tests/proofs; status=$$?; \
-	  $(BIN)/python -m tests.proofs.report $(PROOFS_REPORT) || status=1; exit $$status
-
-verify: $(STAMP) ## Verify the broker's pacts, or offline those in pacts/ (or PACT_DIR), in up to JOBS processes (default: the cores)
+verify: $(STAMP) ## Verify the broker's pacts, or pacts/ offline; up to JOBS processes
 	$(BIN)/python -m pipeline.verify
 
 verify_pact: $(STAMP) ## Verify one pact: make verify_pact PACT_URL=<file or URL>
 	$(BIN)/python -m pipeline.verify_pact
 
-usage: $(STAMP) ## Which consumers use each operation, response field and provider state, from the pacts a verification reads
+##@ Contracts and provider states
+
+usage: $(STAMP) ## Which consumer uses each operation, field, state (--format json)
 	$(PIPELINE) usage
 
-can_i_remove: $(STAMP) ## Whether a consumer relies on it: make can_i_remove FIELD=Product.type, or OPERATION='GET /products/{id}'
+can_i_remove: $(STAMP) ## Is it used? FIELD=Product.type or OPERATION='GET /products/{id}'
 	$(PIPELINE) can-i-remove
 
-pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/ with pact-python's consumer DSL
+pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/
 	$(BIN)/python $(ROOT)consumers/generate.py
 
-ci: test ## The main job: tests, verification, can-i-deploy, deploy from the main line (webhook mode with PACT_URL)
-	$(PIPELINE) ci
+states: $(STAMP) ## List the declared provider states (a Markdown table)
+	@$(BIN)/python -c 'import states; print(states.registry.markdown())'
 
-ci_webhook: $(STAMP) ## The webhook build: verify only PACT_URL and publish the result
+publish_provider_contract: $(STAMP) ## Test the app against openapi.yaml, publish both as the contract
+	$(PIPELINE) publish-provider-contract
+
+##@ CI builds and releases
+
+ci_webhook: $(STAMP) ## The webhook build: verify only PACT_URL, publish the result
 	$(PIPELINE) ci-webhook
 
-fake_ci: ## Run `make ci` here as if on Travis: CI=true, a unique version, this branch, results published
+fake_ci: ## Run make ci here as if on Travis (CI=true, a unique version)
 	CI=true GIT_COMMIT=$$(git rev-parse --short HEAD)+$$(date +%s) GIT_BRANCH=$$(git rev-parse --abbrev-ref HEAD) \
 	  PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true $(MAKE) -f $(ROOT)Makefile ci
 
 can_i_deploy: $(STAMP) ## Ask the broker whether GIT_COMMIT can go to the environment
 	$(PIPELINE) can-i-deploy
 
-deploy: $(STAMP) ## From the main line, after can-i-deploy says yes: deploy (a placeholder) and record the deployment
+deploy: $(STAMP) ## From the main line, after can-i-deploy says yes: deploy, record it
 	$(PIPELINE) deploy
 
 record_deployment: $(STAMP) ## Record the deployment of GIT_COMMIT in the broker
 	$(PIPELINE) record-deployment
 
-publish_provider_contract: $(STAMP) ## Test the service against openapi.yaml (schemathesis) and publish both as the provider contract
-	$(PIPELINE) publish-provider-contract
+##@ One-time broker set-up: webhooks and secrets
 
-create_or_update_travis_webhook: $(STAMP) ## Create the broker webhook that starts a Travis build per changed pact
+create_or_update_travis_webhook: $(STAMP) ## The broker webhook that starts a Travis build per changed pact
 	$(PIPELINE) create-or-update-travis-webhook
 
-test_travis_webhook: $(STAMP) ## Fire the webhook once
+test_travis_webhook: $(STAMP) ## Fire the Travis webhook once
 	$(PIPELINE) test-travis-webhook
 
 create_travis_token_secret: $(STAMP) ## Store TRAVIS_TOKEN as the broker secret travisToken
 	$(PIPELINE) create-travis-token-secret
 
-
-create_or_update_github_webhook: $(STAMP) ## Create the broker webhook that dispatches a GitHub Actions build per changed pact
+create_or_update_github_webhook: $(STAMP) ## The broker webhook that starts a GitHub build per changed pact
 	$(PIPELINE) create-or-update-github-webhook
 
 test_github_webhook: $(STAMP) ## Fire the GitHub webhook once
@@ -121,8 +117,28 @@ test_github_webhook: $(STAMP) ## Fire the GitHub webhook once
 create_github_token_secret: $(STAMP) ## Store GITHUB_TOKEN as the broker secret githubToken
 	$(PIPELINE) create-github-token-secret
 
-bench: $(STAMP) ## Benchmarks against their baselines (not a test); writes benchmarks/RESULTS.md
+##@ The project itself
+
+install: $(STAMP) ## Create .venv with exactly what uv.lock names
+
+lock: $(UV) ## Update uv.lock to pyproject.toml (UPGRADE=1: the newest allowed)
+	$(UV) lock --project $(ROOT) $(if $(UPGRADE),--upgrade)
+
+PROOFS_REPORT := $(ROOT).proofs/report.jsonl
+
+proofs: $(STAMP) ## The proofs at their full budget, then their table
+	@rm -f $(PROOFS_REPORT)
+	cd $(ROOT) && PROOFS_BUDGET=full PROOFS_REPORT=$(PROOFS_REPORT) $(PYTEST) -q tests/proofs; status=$$?; \
+	  $(BIN)/python -m tests.proofs.report $(PROOFS_REPORT) || status=1; exit $$status
+
+bench: $(STAMP) ## Benchmarks against their baselines; writes benchmarks/RESULTS.md
 	cd $(ROOT) && PYTHONDONTWRITEBYTECODE= $(BIN)/python benchmarks/run.py
 
 clean: ## Remove .venv, the tools folder and caches
 	cd $(ROOT) && rm -rf .venv .tools .pytest_cache .hypothesis *.egg-info
+
+# `make help` lists each target that has a `## text`, under the `##@ heading` above it.
+help: ## List the targets under their headings
+	@echo "Usage: make <target> [NAME=value ...]"
+	@awk -F ':.*## ' '/^##@ / {printf "\n%s\n", substr($$0, 5)} /^[a-z_]+:.*## / {printf "  %-31s %s\n", $$1, $$2}' \
+	  $(MAKEFILE_LIST)

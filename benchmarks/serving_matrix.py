@@ -44,12 +44,11 @@ SET_UPS = {
     ),
 }
 RENDERINGS = {
-    "the project: JSON cached per store revision (app.py)": "as_is",
+    "the project: JSON per request, the store on request.app.state (app.py)": "as_is",
     "json.dumps per response": "json_dumps",
-    "one shared json.JSONEncoder per response": "shared_encoder",
+    "the project's JSON, the endpoints holding the store": "shared_encoder",
     "orjson.dumps per response": "orjson_render",
     "JSON cached per product value": "cached_per_product",
-    "the project's cache, looked up on request.app.state": "catalogue_on_app_state",
 }
 
 

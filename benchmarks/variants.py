@@ -15,8 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from example_provider.app import RenderedCatalogue, create_app
-from example_provider.responses import JSONResponse, RenderedJSONResponse, render_json
+from example_provider.app import JSONResponse, create_app, render_json
 from example_provider.store import Product, ProductStore
 
 MEDIA_TYPE = JSONResponse.media_type
@@ -41,7 +40,7 @@ def _rendering_per_response(render: Callable[[Any], bytes]) -> Starlette:
 
 
 def as_is() -> Starlette:
-    """The project's app exactly as it is: JSON rendered once per revision of the store (app.py)."""
+    """The project's app exactly as it is: each answer rendered per request from the store on `request.app.state`."""
     return create_app()
 
 
@@ -53,7 +52,7 @@ def json_dumps() -> Starlette:
 
 
 def shared_encoder() -> Starlette:
-    """One `json.JSONEncoder` made once, used on every response (the project's rendering before its cache)."""
+    """The project's rendering (one `json.JSONEncoder` made once), the endpoints holding the store themselves."""
     return _rendering_per_response(render_json)
 
 
@@ -85,23 +84,6 @@ def cached_per_product() -> Starlette:
         return Response(product_json(found), media_type=MEDIA_TYPE)
 
     return _with_read_endpoints(app, products, product)
-
-
-def catalogue_on_app_state() -> Starlette:
-    """The project's cache, but looked up on `request.app.state` on every request instead of held by the endpoints."""
-
-    async def products(request: Request) -> Response:
-        return RenderedJSONResponse(request.app.state.catalogue.all())
-
-    async def product(request: Request) -> Response:
-        rendered = request.app.state.catalogue.product(request.path_params["id"])
-        if rendered is None:
-            return JSONResponse({"error": f"no product with ID {request.path_params['id']}"}, status_code=404)
-        return RenderedJSONResponse(rendered)
-
-    app = _with_read_endpoints(create_app(), products, product)
-    app.state.catalogue = RenderedCatalogue(app.state.store)
-    return app
 
 
 def _with_read_endpoints(app: Starlette, products: Endpoint, product: Endpoint) -> Starlette:

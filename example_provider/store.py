@@ -43,7 +43,6 @@ class ProductStore:
     """The in-memory catalogue: the only place products live."""
 
     _products: dict[str, Product] = field(factory=dict, alias="products")
-    revision: int = field(default=0, init=False, eq=False, repr=False)  # bumped by every write, for caches
 
     @classmethod
     def with_baseline(cls) -> ProductStore:
@@ -63,17 +62,14 @@ class ProductStore:
     def put(self, product: Product) -> None:
         """Add a product, or replace the one with the same id."""
         self._products[product.id] = product
-        self.revision += 1
 
     def remove(self, product_id: str) -> None:
         """Remove the product with this id, if there is one."""
         self._products.pop(product_id, None)
-        self.revision += 1
 
     def replace(self, products: Iterable[Product]) -> None:
         """Make these products the whole catalogue."""
         self._products = {product.id: product for product in products}
-        self.revision += 1
 
     def clear(self) -> None:
         """Empty the catalogue."""

@@ -23,14 +23,14 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Err
 from starlette.types import ASGIApp
 
-from example_provider import openapi
+from example_provider import app as service
 from example_provider.app import app as production_app
 from pipeline import PipelineError, junit
 from pipeline.junit import Case, Suite
 from pipeline.server import ServerDidNotStart, running_server
 from pipeline.settings import CONTRACT_EXAMPLES
 
-CONTRACT = Path(openapi.__file__).with_name(openapi.DOCUMENT)
+CONTRACT = Path(service.__file__).with_name(service.DOCUMENT)
 REPORT = Path(".provider-contract") / "schemathesis-junit.xml"
 # Hypothesis builds Unicode tables for generated strings (seconds of CPU) and keeps them in its home,
 # by default in the working directory: keep them in the checkout's .hypothesis, built once.

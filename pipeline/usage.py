@@ -214,7 +214,7 @@ def entries(uses: dict[str, list[Use]], notes: dict[str, str] | None = None) -> 
 
 def read_usage(settings: Settings, pact_dir: Path | None = None) -> UsageMap:
     """The usage map of the pacts a verification would read, against example_provider/openapi.yaml."""
-    from example_provider.openapi import openapi_document
+    from example_provider.app import openapi_document
     from states import registry
 
     source, pacts = load_pacts(settings, pact_dir)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from states.app import create_verification_app
+from states.endpoint import create_verification_app
 from states.machine import ProviderStates
 from states.products import registry
 from states.registry import ProviderState, StateRegistry, UnknownState

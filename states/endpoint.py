@@ -2,17 +2,23 @@ from __future__ import annotations
 
 import json
 import secrets
+import traceback
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from example_provider.responses import JSONResponse
-from example_provider.store import InvalidProduct
+from example_provider.app import JSONResponse, create_app
+from example_provider.store import InvalidProduct, ProductStore
 from states.machine import ProviderStates
-from states.registry import UnknownState
+from states.products import registry as declared
+from states.registry import StateRegistry, UnknownState
 
 ACTIONS = ("setup", "teardown")
+# A transition that raised: a client error, because the verifier retries a 5xx with back-off (1 s ... 64 s) and a
+# 4xx never; it fails the one interaction at once.
+BROKEN_STATE = 422
 
 
 class BadStateRequest(ValueError):
@@ -79,22 +85,29 @@ async def change_state(request: Request) -> JSONResponse:
     A setup answers the values it produced, for provider-state injected values; a
     teardown returns the store to its baseline. The empty state is the generic call and
     does nothing. Errors answer 4xx with `{"error": ...}`; an unknown state also lists
-    the known patterns.
+    the known patterns. A transition that raises answers 422 naming the state and the
+    exception, and prints its traceback once: the verifier retries a 5xx for two minutes.
     """
     machine: ProviderStates = request.app.state.provider_states
-    refusal: dict[str, object]
     try:
         _refuse_browsers(request)
         state, action, params = _parse(await request.body())
-        if action == "setup":
-            return JSONResponse(machine.setup(state, params))
-        return JSONResponse(machine.teardown(state))
     except BadStateRequest as error:
-        refusal, status = {"error": str(error)}, error.status_code
+        return _refused(machine, {"error": str(error)}, error.status_code)
+    try:
+        return JSONResponse(machine.setup(state, params) if action == "setup" else machine.teardown(state))
     except UnknownState as error:
-        refusal, status = {"error": str(error), "state": error.name, "known": error.known}, 400
+        return _refused(machine, {"error": str(error), "state": error.name, "known": error.known}, 400)
     except InvalidProduct as error:
-        refusal, status = {"error": f"invalid values for the state: {error}", "state": state}, 400
+        return _refused(machine, {"error": f"invalid values for the state: {error}", "state": state}, 400)
+    except Exception as error:  # a bug in a transition: fail this interaction now, and say where
+        traceback.print_exc()
+        failed = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return _refused(machine, {"error": f"provider state {state!r} failed: {failed}", "state": state}, BROKEN_STATE)
+
+
+def _refused(machine: ProviderStates, refusal: dict[str, object], status: int) -> JSONResponse:
+    """Keep the refusal for the run's report, and answer it."""
     machine.refused.append(refusal)
     return JSONResponse(refusal, status_code=status)
 
@@ -102,3 +115,15 @@ async def change_state(request: Request) -> JSONResponse:
 def states_route(path: str) -> Route:
     """The private route that drives the provider states; only a verification app has it."""
     return Route(path, change_state, methods=["POST"])
+
+
+def create_verification_app(
+    store: ProductStore | None = None, states_path: str | None = None, registry: StateRegistry | None = None
+) -> Starlette:
+    """The products API plus the private states route, for a verification run only; the states are those of
+    states/products.py unless `registry` holds others."""
+    path = states_path or private_path()
+    app = create_app(store, provider_states=states_route(path))
+    app.state.provider_states = ProviderStates(app.state.store, registry if registry is not None else declared)
+    app.state.states_path = path
+    return app

@@ -27,7 +27,7 @@ def _ids(store: ProductStore) -> dict[str, Any]:
 
 @registry.state("a product with ID {id} exists")
 def product_exists(store: ProductStore, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Put the product in the catalogue, with any `type` and `name` the consumer asked for."""
+    """Put the product in the catalogue, with any `type` and `name` the consumer asked for; answers the product."""
     product_id = _text(values, "id", "")
     current = store.get(product_id)
     product = Product(
@@ -41,7 +41,7 @@ def product_exists(store: ProductStore, values: Mapping[str, Any]) -> dict[str, 
 
 @registry.state("a product with ID {id} does not exist")
 def product_does_not_exist(store: ProductStore, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Take the product out of the catalogue."""
+    """Take the product out of the catalogue; answers `{"id": ...}`."""
     product_id = _text(values, "id", "")
     store.remove(product_id)
     return {"id": product_id}
@@ -49,7 +49,7 @@ def product_does_not_exist(store: ProductStore, values: Mapping[str, Any]) -> di
 
 @registry.state("products exist")
 def products_exist(store: ProductStore, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Make sure the catalogue holds products: the baseline ones when it is empty."""
+    """Make sure the catalogue holds products (the baseline ones when it is empty); answers `{"ids": [...]}`."""
     if not store.all():
         store.replace(BASELINE)
     return _ids(store)
@@ -57,6 +57,6 @@ def products_exist(store: ProductStore, values: Mapping[str, Any]) -> dict[str, 
 
 @registry.state("no products exist")
 def no_products_exist(store: ProductStore, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Empty the catalogue."""
+    """Empty the catalogue; answers `{"ids": []}`."""
     store.clear()
     return _ids(store)

@@ -140,3 +140,16 @@ def test_the_cycle_check_sees_a_lazy_loop_between_packages(tmp_path: Path) -> No
     (tmp_path / "app" / "a.py").write_text("from app import b\n")
     (tmp_path / "app" / "b.py").write_text("def late():\n    from .a import thing\n")
     assert import_cycle(import_graph(tmp_path, ("app",))) == ["app.a", "app.b", "app.a"]
+
+
+def test_the_service_and_the_states_stay_small() -> None:
+    service = sorted(path.name for path in (ROOT / "example_provider").glob("*.py"))
+    assert service == ["__init__.py", "app.py", "store.py"]
+    assert len(list((ROOT / "states").glob("*.py"))) <= 5
+    too_long = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for folder in ("example_provider", "states")
+        for path in sorted((ROOT / folder).glob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) >= 250
+    ]
+    assert too_long == []

@@ -14,8 +14,7 @@ from starlette.testclient import TestClient
 
 import example_provider
 from example_provider.app import app as production_app
-from example_provider.app import create_app
-from example_provider.openapi import openapi_document
+from example_provider.app import create_app, openapi_document
 from example_provider.store import ProductStore
 
 JSON_UTF8 = "application/json; charset=utf-8"

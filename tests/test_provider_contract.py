@@ -14,8 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from example_provider.app import create_app
-from example_provider.responses import JSONResponse
+from example_provider.app import JSONResponse, create_app
 from pipeline import PipelineError
 from pipeline.build import ci
 from pipeline.self_verification import SelfVerificationError, self_verify
@@ -67,7 +66,9 @@ def undocumented_listing() -> Starlette:
     async def products(request: Request) -> JSONResponse:
         return JSONResponse([{"id": "10", "type": "CREDIT_CARD", "name": "28 Degrees", "price": 100}])
 
-    return Starlette(routes=[Route("/products", products, methods=["GET"]), *create_app().routes])
+    app = create_app()
+    app.router.routes.insert(0, Route("/products", products, methods=["GET"]))  # found before the service's own
+    return app
 
 
 def test_the_main_build_publishes_the_contract_after_the_results_and_before_can_i_deploy(

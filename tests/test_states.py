@@ -1,9 +1,20 @@
 from __future__ import annotations
 
+import inspect
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from example_provider.store import BASELINE, ProductStore
-from states import ProviderStates, StateRegistry, UnknownState, registry
+from states import ProviderState, ProviderStates, StateRegistry, UnknownState, products, registry
+
+ROOT = Path(__file__).resolve().parent.parent
+PACTS, README = ROOT / "pacts", ROOT / "README.md"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def test_registry_parses_values_out_of_state_names() -> None:
@@ -14,13 +25,82 @@ def test_registry_parses_values_out_of_state_names() -> None:
     assert registry.find("products exist")[1] == {}
 
 
-def test_registry_knows_the_consumers_vocabulary() -> None:
-    assert registry.patterns == [
-        "a product with ID {id} exists",
-        "a product with ID {id} does not exist",
-        "products exist",
-        "no products exist",
-    ]
+def pact_states() -> set[str]:
+    """Every provider state name the project's pacts in pacts/ use (`providerStates`, or a V2 `providerState`)."""
+    names: set[str] = set()
+    for path in PACTS.glob("*.json"):
+        for item in json.loads(path.read_text(encoding="utf-8"))["interactions"]:
+            names.update(state["name"] for state in item.get("providerStates", []))
+            names.update([item["providerState"]] if item.get("providerState") else [])
+    return names
+
+
+def assert_well_declared(declared: StateRegistry) -> None:
+    """What any set of declared states must be, whatever states it holds: each pattern unique, without stray
+    blanks or braces, found as itself (no earlier pattern takes its names), its transition with a docstring
+    for `make states`; and together they know every state the pacts in pacts/ use."""
+    assert len(set(declared.patterns)) == len(declared.patterns)
+    for state in declared.states:
+        pattern, names = state.pattern, PLACEHOLDER.findall(state.pattern)
+        assert pattern and " ".join(pattern.split()) == pattern
+        assert not {"{", "}"} & set(PLACEHOLDER.sub("", pattern)), f"{pattern!r}: a brace outside a {{name}}"
+        assert declared.find(PLACEHOLDER.sub("7", pattern)) == (state, dict.fromkeys(names, "7"))
+        assert inspect.getdoc(state.transition), f"{pattern!r}: its transition has no docstring"
+    for name in sorted(pact_states()):
+        declared.find(name)  # UnknownState names it
+
+
+def test_the_declared_states_are_well_formed_and_know_the_pacts_vocabulary() -> None:
+    assert {"a product with ID 10 exists", "no products exist"} <= pact_states()  # the check reads the pacts
+    assert_well_declared(registry)
+
+
+def documented(store: ProductStore, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Change nothing."""
+    return {}
+
+
+@pytest.mark.parametrize(
+    "pattern", ["a product {id", "a product id} exists", " products exist", "a product with ID {a} exists"]
+)
+def test_the_checks_see_a_badly_declared_state(pattern: str) -> None:
+    broken = StateRegistry(list(registry.states))
+    broken.state(pattern)(documented)
+    with pytest.raises(AssertionError):
+        assert_well_declared(broken)
+
+
+def test_the_checks_see_a_missing_docstring_and_a_state_the_pacts_need() -> None:
+    undocumented = StateRegistry(list(registry.states))
+    undocumented.state("a product {id} is on sale")(lambda store, values: {})
+    with pytest.raises(AssertionError, match="docstring"):
+        assert_well_declared(undocumented)
+    with pytest.raises(UnknownState):
+        assert_well_declared(StateRegistry(registry.states[1:]))
+    assert_well_declared(StateRegistry([*registry.states, ProviderState("a product {id} is on sale", documented)]))
+
+
+def readme_example() -> str:
+    """The Python block under the README's heading about adding a provider state."""
+    text = README.read_text(encoding="utf-8")
+    heading = re.search(r"^#+ .*adding a provider state.*$", text, re.IGNORECASE | re.MULTILINE)
+    assert heading is not None
+    block = re.search(r"^```python\n(.*?)^```", text[heading.end() :], re.DOTALL | re.MULTILINE)
+    assert block is not None
+    return block.group(1)
+
+
+def test_the_readmes_example_is_one_declaration_and_the_checks_still_hold(store: ProductStore) -> None:
+    example = StateRegistry()
+    exec(readme_example(), {**vars(products), "registry": example})  # as if written in states/products.py
+    (added,) = example.states
+    declared = StateRegistry([*(state for state in registry.states if state.pattern != added.pattern), added])
+    assert_well_declared(declared)
+    machine = ProviderStates(store, declared)
+    name = PLACEHOLDER.sub("7", added.pattern)
+    assert isinstance(machine.setup(name, {}), dict)
+    machine.teardown(name)
+    assert tuple(store.all()) == BASELINE
 
 
 def test_unknown_state_names_itself_and_the_known_ones() -> None:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import httpx2
 import pytest
 from starlette.testclient import TestClient
 
 from example_provider.store import BASELINE, ProductStore
-from states import create_verification_app
+from states import StateRegistry, create_verification_app
 
 
 def post(client: TestClient, body: object) -> httpx2.Response:
@@ -97,3 +100,26 @@ def test_states_path_is_random_per_app_and_post_only() -> None:
     with TestClient(first, base_url="http://127.0.0.1") as client:
         assert client.get(first.state.states_path).status_code == 405
         assert client.post(second.state.states_path, json={"state": ""}).status_code == 404
+
+
+def test_a_transition_that_raises_is_422_naming_the_state_and_the_error(
+    store: ProductStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = StateRegistry()
+
+    @broken.state("a product with ID {id} is broken")
+    def product_is_broken(store: ProductStore, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A transition with a bug in it."""
+        store.clear()
+        return {"id": values["x"]}
+
+    app = create_verification_app(store, registry=broken)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        response = post(client, {"state": "a product with ID 10 is broken", "action": "setup"})
+        expected = {"error": "provider state 'a product with ID 10 is broken' failed: KeyError: 'x'"}
+        assert (response.status_code, response.json()) == (422, expected | {"state": "a product with ID 10 is broken"})
+        assert app.state.provider_states.refused == [response.json()]
+        assert post(client, {"state": "a product with ID 10 is broken", "action": "teardown"}).status_code == 200
+    assert tuple(store.all()) == BASELINE
+    err = capsys.readouterr().err
+    assert err.count("Traceback") == 1 and err.rstrip().endswith("KeyError: 'x'")

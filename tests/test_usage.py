@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from example_provider.openapi import openapi_document
+from example_provider.app import openapi_document
 from pipeline.description import Description
 from pipeline.settings import Settings
 from pipeline.usage import Entry, UsageError, UsageMap, load_pacts, usage_map

@@ -86,6 +86,43 @@ def test_an_unknown_state_fails_naming_the_known_states(tmp_path: Path, capfd: p
     assert "known states: a product with ID {id} exists" in out
 
 
+BROKEN_STATE = """
+import sys
+
+from pipeline import verify
+from states import registry
+
+
+@registry.state("a product with ID {id} is broken")
+def product_is_broken(store, values):
+    return {"id": values["x"]}
+
+
+sys.exit(verify.main(sys.argv[1:]))
+"""
+
+
+def test_a_state_that_raises_fails_its_interaction_at_once_saying_why(tmp_path: Path) -> None:
+    """The verifier retries a state change that answers 5xx for two minutes: a broken state must not."""
+    script = write(tmp_path, "broken_state.py", BROKEN_STATE)
+    broken = interaction("a broken one", "/product/10", 200, None, ["a product with ID 10 is broken"])
+    fine = interaction("a fine one", "/product/10", 200, None, ["a product with ID 10 exists"])
+    path = write(tmp_path, "broken.json", pact(broken, fine))
+    command = [sys.executable, str(script), "--pact-url", str(path)]
+    done = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    text = done.stdout + done.stderr
+    assert text.count("Traceback") == 1 and 'return {"id": values["x"]}' in text
+    failed = "provider state 'a product with ID 10 is broken' failed: KeyError: 'x'"
+    summary = done.stdout[done.stdout.index("Summary:") :].splitlines()
+    assert summary[1:4] == [
+        "  FAILED  test-consumer: a broken one given a product with ID 10 is broken",
+        f"          {failed}",
+        "  passed  test-consumer: a fine one given a product with ID 10 exists",
+    ]
+    assert summary[-1] == "verification FAILED (1 passed, 1 failed): 1 interaction(s) failed"
+
+
 def test_state_changes_do_not_leak_between_interactions(tmp_path: Path) -> None:
     emptied = interaction("after emptying", "/products", 200, [], ["no products exist"])
     baseline = interaction("with no state", "/product/09", 200, {"id": "09", "type": "CREDIT_CARD", "name": "Gem Visa"})

@@ -22,7 +22,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from example_provider.openapi import openapi_document
+from example_provider.app import openapi_document
 
 JSON_UTF8 = "application/json; charset=utf-8"
 DOCUMENT: dict[str, Any] = openapi_document()
