@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from states.endpoint import create_verification_app
-from states.machine import ProviderStates
 from states.products import registry
-from states.registry import ProviderState, StateRegistry, UnknownState
+from states.registry import ProviderState, ProviderStates, StateRegistry, UnknownState
 
 __all__ = [
     "ProviderState",

@@ -11,9 +11,8 @@ from starlette.routing import Route
 
 from example_provider.app import JSONResponse, create_app
 from example_provider.store import InvalidProduct, ProductStore
-from states.machine import ProviderStates
 from states.products import registry as declared
-from states.registry import StateRegistry, UnknownState
+from states.registry import ProviderStates, StateRegistry, UnknownState
 
 ACTIONS = ("setup", "teardown")
 # A transition that raised: a client error, because the verifier retries a 5xx with back-off (1 s ... 64 s) and a

@@ -1,3 +1,5 @@
+"""The declared provider states, found by name, and the machine that applies them to the store."""
+
 from __future__ import annotations
 
 import inspect
@@ -7,7 +9,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from example_provider.store import ProductStore
+from example_provider.store import Product, ProductStore
 
 Transition = Callable[[ProductStore, Mapping[str, Any]], dict[str, Any]]
 
@@ -86,3 +88,40 @@ def _first_line(transition: Transition) -> str:
     """The first line of a transition's docstring, ready for a Markdown table cell."""
     lines = (inspect.getdoc(transition) or "").splitlines()
     return lines[0].replace("|", "\\|") if lines else ""
+
+
+@define
+class ProviderStates:
+    """The store's state machine: the baseline, the active states, and the way back."""
+
+    store: ProductStore
+    registry: StateRegistry
+    baseline: tuple[Product, ...] = field()
+    active: dict[str, dict[str, Any]] = field(factory=dict, init=False)
+    refused: list[dict[str, Any]] = field(factory=list, init=False)
+    finished: int = field(default=0, init=False)  # interactions set up and torn down: a verification's progress
+    _in_interaction: bool = field(default=False, init=False)
+
+    @baseline.default
+    def _baseline(self) -> tuple[Product, ...]:
+        return self.store.snapshot()
+
+    def setup(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply the transition of the named state and answer the values it produced."""
+        self._in_interaction = True
+        if not name:
+            return {}
+        state, values = self.registry.find(name)
+        produced = state.transition(self.store, {**values, **params})
+        self.active[name] = produced
+        return produced
+
+    def teardown(self, name: str) -> dict[str, Any]:
+        """End the interaction the named state was set up for: the store returns to its baseline."""
+        if name:
+            self.registry.find(name)
+        self.finished += self._in_interaction
+        self._in_interaction = False
+        self.active.clear()
+        self.store.restore(self.baseline)
+        return {}
