@@ -82,7 +82,7 @@ def check_path(path: Path) -> None:
 def discard(path: Path) -> None:
     """Remove the report an earlier run left, so that it is never taken for this run's; only a regular file."""
     check_path(path)
-    if path.is_file():
+    if path.is_file() and path != Path(os.devnull):
         path.unlink()
 
 

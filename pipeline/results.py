@@ -42,7 +42,6 @@ class PactResult:
     publish_errors: tuple[str, ...] = ()
     published: bool = False
     seconds: float = 0.0  # the run's wall time
-    refused: bool = False  # the pact could not be verified at all: a bad source or setting
 
     @property
     def failed(self) -> list[Interaction]:
@@ -60,8 +59,8 @@ class PactResult:
 
     @property
     def exit_code(self) -> int:
-        """2 for a pact that could not be verified, 1 for a failed one, 0 for a passed one."""
-        return 2 if self.refused else int(not self.ok)
+        """2 for a pact that could not be verified at all (its `problem`), 1 for a failed one, 0 for a passed one."""
+        return 2 if self.pact.problem else int(not self.ok)
 
 
 @frozen
@@ -101,11 +100,11 @@ def mismatch_details(mismatch: dict[str, Any] | None) -> str:
     """A verifier mismatch in full: each difference with its path, what was expected and what came back."""
     if not mismatch or mismatch.get("type") != "mismatches":
         return mismatch_line(mismatch)
-    lines = []
-    for item in mismatch.get("mismatches", []):
-        lines.append(f"{item.get('path') or item.get('type', '')}: {item.get('mismatch', '')}")
-        lines.extend(f"  {key}: {item[key]}" for key in ("expected", "actual") if item.get(key) is not None)
-    return "\n".join(lines)
+    return "\n".join(
+        f"{item.get('path') or item.get('type', '')}: {item.get('mismatch', '')}"
+        + "".join(f"\n  {key}: {item[key]}" for key in ("expected", "actual") if item.get(key) is not None)
+        for item in mismatch.get("mismatches", [])
+    )
 
 
 def seconds(duration: object) -> float | None:
@@ -191,11 +190,9 @@ def verdict(pacts: Sequence[PactResult], workers: int = 0, publish: bool = False
 
 def reason(pacts: Sequence[PactResult]) -> str:
     """Why these pacts failed, in a few words."""
-    errors = [error for pact in pacts for error in pact.errors]
-    publish_errors = [error for pact in pacts for error in pact.publish_errors]
-    if errors:
+    if errors := [error for pact in pacts for error in pact.errors]:
         return errors[0]
-    if publish_errors:
+    if publish_errors := [error for pact in pacts for error in pact.publish_errors]:
         return f"the results were NOT published: {publish_errors[0]}"
     if not any(pact.interactions for pact in pacts):
         return "no interactions were verified: the pacts were empty or not pact documents"

@@ -57,7 +57,7 @@ def verify_here(settings: Settings, pacts: Sequence[Pact], *, publish: bool, dea
     with running_server(app) as base_url:
         for pact in pacts:
             if pact.problem or time.monotonic() >= deadline:
-                found.append(PactResult(pact, errors=(pact.problem or NOT_REACHED,), refused=bool(pact.problem)))
+                found.append(PactResult(pact, errors=(pact.problem or NOT_REACHED,)))
                 continue
             verifier = verifier_for(pact, settings, base_url, base_url + app.state.states_path, publish=publish)
             verifying = threading.Thread(target=_verify, args=(verifier,), name="verifier", daemon=True)
