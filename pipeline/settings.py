@@ -219,7 +219,7 @@ def _count(env: Mapping[str, str], name: str, default: int, least: int = 0) -> i
     text = env.get(name)
     if text is None:
         return default
-    if not text.isdigit() or int(text) < least:
+    if not (text.isascii() and text.isdigit()) or int(text) < least:
         raise SettingsError(f"{name} must be a whole number of {least} or more, got {printable(text)!r}")
     return int(text)
 
