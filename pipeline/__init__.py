@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+from types import FrameType
+
 
 class PipelineError(Exception):
     """A step cannot go on; the message is one line for a person, and `exit_code` the process's answer."""
 
     exit_code = 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, as a cancelled CI job sends it: a run stops as Ctrl-C stops it."""
+
+
+def terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM's handler in the entry points (`signal.signal(signal.SIGTERM, terminate)`): raise Terminated."""
+    raise Terminated
+
+
+def leave(code: int) -> int:
+    """The exit code of an entry point. After an interruption, a verifier still running in its thread (nothing
+    can stop it) ends with the process at once, before it can report or publish anything more."""
+    if code in (130, 143) and any(thread.name == "verifier" and thread.is_alive() for thread in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -8,7 +9,7 @@ from typing import Literal
 
 from attrs import frozen
 
-from pipeline import PipelineError, build, usage_report, webhooks
+from pipeline import PipelineError, Terminated, build, leave, terminate, usage_report, webhooks
 from pipeline.github import summary_line
 from pipeline.output import safe_line, say
 from pipeline.settings import Settings
@@ -63,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return usage_report.main(given)
     step = parser.parse_args(argv).step
     settings: Settings | None = None
+    previous = signal.signal(signal.SIGTERM, terminate)  # a cancelled CI job stops the step as Ctrl-C does
     try:
         settings = Settings.from_env()
         run_step(step, settings)
@@ -71,11 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if settings is not None:
             summary_line(settings, f"{step} FAILED: {error}")
         return error.exit_code
-    except KeyboardInterrupt:
-        print(f"[{step}] interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupted:
+        word, code = ("terminated", 143) if isinstance(interrupted, Terminated) else ("interrupted", 130)
+        print(f"[{step}] {word}", file=sys.stderr)
+        return code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(leave(main()))

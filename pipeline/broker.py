@@ -83,6 +83,11 @@ def fetch(url: str, settings: Settings, deadline: float | None) -> bytes:
     try:
         with client(settings, url) as http:
             return answer(http, url, settings, deadline, what="the pact URL")
+    except BrokerTimeout as error:
+        if settings.has_broker:  # the URL is on the broker's origin: the broker ran out of time
+            raise
+        told = str(error).replace("the broker", "the server")  # a pact on a server that is no broker
+        raise PipelineError(f"could not fetch the pact {printable(url)}: {told}") from None
     except NoAnswer as error:
         told = str(error).replace("the broker answered", "the server answered")
         raise PipelineError(f"could not fetch the pact {printable(url)}: {told}") from None

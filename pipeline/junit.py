@@ -75,15 +75,22 @@ def document(name: str, suites: Sequence[Suite]) -> ET.ElementTree:
 
 def check_path(path: Path) -> None:
     """Refuse a report path that is not a regular file (a folder, a device, a FIFO, a link): it is never replaced."""
-    if path != Path(os.devnull) and (path.is_symlink() or (path.exists() and not path.is_file())):
+    try:
+        unusable = path != Path(os.devnull) and (path.is_symlink() or (path.exists() and not path.is_file()))
+    except OSError as error:  # a name too long, a folder that cannot be searched
+        raise PipelineError(f"the report path {printable(path)} cannot be used: {error.strerror}") from None
+    if unusable:
         raise PipelineError(f"the report path {printable(path)} is not a regular file: it is left untouched")
 
 
 def discard(path: Path) -> None:
     """Remove the report an earlier run left, so that it is never taken for this run's; only a regular file."""
     check_path(path)
-    if path.is_file() and path != Path(os.devnull):
-        path.unlink()
+    try:
+        if path.is_file() and path != Path(os.devnull):  # never a device such as /dev/null
+            path.unlink()
+    except OSError as error:
+        raise PipelineError(f"the report {printable(path)} cannot be removed: {error.strerror}") from None
 
 
 def write(path: Path, name: str, suites: Sequence[Suite]) -> None:

@@ -76,6 +76,7 @@ def read_pact(given: str, settings: Settings, label: str | None = None, deadline
     document, location, remote = load(given, settings, deadline)
     consumer, provider, messages = check(document)
     links = document.get("_links")
+    publish_link = links.get(PUBLISH_LINK) if isinstance(links, dict) else None
     pact = Pact(
         location=location,
         label=label or printable(location),
@@ -84,8 +85,12 @@ def read_pact(given: str, settings: Settings, label: str | None = None, deadline
         provider=provider,
         interactions=len(interactions_of(document) or ()),
         messages=tuple(messages),
-        takes_results=remote and isinstance(links, dict) and isinstance(links.get(PUBLISH_LINK), dict),
+        takes_results=remote and isinstance(publish_link, dict),
     )
+    if remote and isinstance(publish_link, dict):  # the verifier sends its results there, with the credentials
+        from pipeline.broker import check_broker_url
+
+        check_broker_url(str(publish_link.get("href")), settings, f"the pact {pact.label}'s {PUBLISH_LINK} link")
     if pact.messages and not pact.takes_results:
         raise PipelineError(
             f"the pact {pact.label} holds {len(pact.messages)} message interaction(s) (first: "

@@ -22,21 +22,31 @@ class ServerDidNotStart(PipelineError):
 
 @contextmanager
 def running_server(app: ASGIApp, *, timeout: float = 10.0) -> Iterator[str]:
-    """Serve an app with uvicorn in a thread on a free loopback port; yield its base URL, then shut it down."""
+    """Serve an app with uvicorn in a thread on a free loopback port; yield its base URL, then shut it down.
+    Interrupted (Ctrl-C, SIGTERM), it is left serving while the process ends: a verifier still talking to it
+    must not see the provider vanish, and report or publish failures."""
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))  # the port is taken before anyone is told it
-        url = f"http://{LOOPBACK}:{sock.getsockname()[1]}"
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + timeout
-            while not server.started:
-                if not thread.is_alive() or time.monotonic() > deadline:
-                    raise ServerDidNotStart(f"the app did not start on {url}")
-                time.sleep(0.005)
-            yield url
-        finally:
-            server.should_exit = True
-            thread.join(timeout)
+    server, sock = uvicorn.Server(config), socket.socket()
+    sock.bind((LOOPBACK, 0))  # the port is taken before anyone is told it
+    url = f"http://{LOOPBACK}:{sock.getsockname()[1]}"
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise ServerDidNotStart(f"the app did not start on {url}")
+            time.sleep(0.005)
+        yield url
+    except KeyboardInterrupt:
+        raise  # left serving, its socket open: the process is ending
+    except BaseException:
+        _stop(server, thread, sock, timeout)
+        raise
+    _stop(server, thread, sock, timeout)
+
+
+def _stop(server: uvicorn.Server, thread: threading.Thread, sock: socket.socket, timeout: float) -> None:
+    server.should_exit = True
+    thread.join(timeout)
+    sock.close()

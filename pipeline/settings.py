@@ -195,7 +195,7 @@ def _count(env: Mapping[str, str], name: str, default: int, least: int = 0) -> i
     """A whole number of `least` or more."""
     if (text := env.get(name)) is None:
         return default
-    if not text.isdigit() or int(text) < least:
+    if not (text.isascii() and text.isdigit()) or int(text) < least:
         raise SettingsError(f"{name} must be a whole number of {least} or more, got {printable(text)!r}")
     return int(text)
 

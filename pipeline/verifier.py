@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import unquote
 
 from pipeline.output import filtered_output, safe_line
@@ -47,9 +47,12 @@ def verifier_for(pact: Pact, settings: Settings, provider_url: str, states_url: 
     return verifier
 
 
-def verify_here(settings: Settings, pacts: Sequence[Pact], *, publish: bool, deadline: float) -> Verification:
+def verify_here(
+    settings: Settings, pacts: Sequence[Pact], *, publish: bool, deadline: float, progress: TextIO | None = None
+) -> Verification:
     """Serve the verification app on loopback, verify each pact against it in turn with a verifier of its own
-    (in a thread, so that Ctrl-C and the deadline reach this one), and print one summary."""
+    (in a thread, so that Ctrl-C and the deadline reach this one), and print one summary. The progress lines
+    go to `progress` (default: standard output)."""
     announce(settings, pacts)
     app = create_verification_app()
     states: ProviderStates = app.state.provider_states
@@ -64,7 +67,7 @@ def verify_here(settings: Settings, pacts: Sequence[Pact], *, publish: bool, dea
             refused_before, started = len(states.refused), time.monotonic()
             with publish_failures() as publish_errors, filtered_output(settings.scrub) as output:
                 verifying.start()
-                finished = wait(verifying, pact, states, deadline)
+                finished = wait(verifying, pact, states, deadline, progress or sys.stdout)
             took = time.monotonic() - started
             if not finished:
                 late = LATE.format(label=pact.label, timeout=settings.verify_timeout)
@@ -93,14 +96,14 @@ def announce(settings: Settings, pacts: Sequence[Pact]) -> None:
             print(safe_line(f"verify: the pact {pact.label} is for {other}; verifying it anyway"), flush=True)
 
 
-def wait(verifying: threading.Thread, pact: Pact, states: ProviderStates, deadline: float) -> bool:
-    """Wait for the verifier until the deadline, saying every PROGRESS_EVERY seconds how far it is; answer
-    whether it finished."""
+def wait(verifying: threading.Thread, pact: Pact, states: ProviderStates, deadline: float, out: TextIO) -> bool:
+    """Wait for the verifier until the deadline, saying on `out` every PROGRESS_EVERY seconds how far it is;
+    answer whether it finished."""
     while verifying.is_alive() and (left := deadline - time.monotonic()) > 0:
         verifying.join(min(left, PROGRESS_EVERY))
         if verifying.is_alive() and time.monotonic() < deadline:
             done = f"{states.finished} of {pact.interactions} interactions"
-            print(safe_line(f"  still verifying {pact.label}: {done}"), flush=True)
+            print(safe_line(f"  still verifying {pact.label}: {done}"), file=out, flush=True)
     return not verifying.is_alive()
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 from attrs import evolve
 
-from pipeline import PipelineError
+from pipeline import PipelineError, Terminated, leave, terminate
 from pipeline.junit import discard, write_verification
 from pipeline.output import printable, safe_line
 from pipeline.pacts import Pact, broker_pacts, local_pacts, read_pact
@@ -22,10 +22,6 @@ from pipeline.trust import system_trust_read_once
 from pipeline.verifier import verify_here
 
 INTERACTIONS_PER_WORKER = 30  # a worker process costs about 10 interactions' time; from 15 each, two save some
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, as a cancelled CI job sends it: stopped as Ctrl-C stops a run."""
 
 
 def at_least_one(text: str) -> int:
@@ -101,8 +97,12 @@ def verified(settings: Settings, args: argparse.Namespace) -> Verification:
     """Verify the pacts chosen, in this process or in workers, and report the result; a problem that keeps
     the verification from starting is said and reported the same way, then raised."""
     try:
-        deadline = time.monotonic() + settings.verify_timeout
         discard(settings.report_path)  # an earlier run's report is never taken for this one's
+    except PipelineError as error:  # a path that cannot take a report: said once, nothing verified
+        print(safe_line(f"verify: {error}"), file=sys.stderr, flush=True)
+        raise
+    try:
+        deadline = time.monotonic() + settings.verify_timeout
         pacts, publish = chosen(settings, args, deadline)
         workers = worker_count(args.jobs or settings.jobs, pacts)
         if workers > 1:
@@ -122,21 +122,17 @@ def verified(settings: Settings, args: argparse.Namespace) -> Verification:
 def report_path() -> Path:
     """Where the report goes, read alone: a verification whose other settings cannot be used still leaves one."""
     try:
-        return Path(read_environment().get("PACT_VERIFICATION_REPORT") or REPORT)
-    except SettingsError:
-        return REPORT
-
-
-def stop(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM's handler: the run stops as it stops for Ctrl-C."""
-    raise Terminated
+        given = read_environment().get("PACT_VERIFICATION_REPORT")
+    except SettingsError:  # another value it cannot use: this one is read from the environment alone
+        given = os.environ.get("PACT_VERIFICATION_REPORT")
+    return Path(given) if given and given.isprintable() else REPORT
 
 
 @system_trust_read_once()  # for this process and its workers
 def main(argv: Sequence[str] | None = None) -> int:
     """Verify, print the result, write the report, and answer the exit code."""
     args = parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
         return verified(Settings.from_env(), args).exit_code
     except SettingsError as error:
@@ -154,4 +150,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(leave(main()))

@@ -44,12 +44,16 @@ def work(
     pacts: Sequence[Pact], settings: Settings, publish: bool, deadline: float, folder: Path, parent: Connection
 ) -> None:
     """A worker: verify each pact the parent hands over, its output in a file of its own, and send the
-    parent the pact's result; until the parent hands over None. SIGTERM or Ctrl-C ends it at once."""
+    parent the pact's result; until the parent hands over None. Its progress lines go straight to the run's
+    output, not to the file shown when the pact is done. SIGTERM or Ctrl-C ends it at once."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    progress = open(os.dup(1), "w", encoding="utf-8", closefd=True)  # noqa: SIM115  # the run's output, for its life
     try:
         while (index := parent.recv()) is not None:
             redirect_output(folder / f"{index}.out")
-            (result,) = verify_here(settings, [pacts[index]], publish=publish, deadline=deadline).pacts
+            (result,) = verify_here(
+                settings, [pacts[index]], publish=publish, deadline=deadline, progress=progress
+            ).pacts
             sys.stdout.flush()
             parent.send(result)
     except KeyboardInterrupt:

@@ -7,7 +7,8 @@ branches, versions and tags, the can-i-deploy matrix for environments, environme
 recorded deployments, webhooks (stored and "executed" without any outbound request),
 PactFlow secrets and PactFlow provider contracts (bi-directional testing). It runs under
 the project's test server (uvicorn in a background thread) on 127.0.0.1, records every
-request it receives, and can be told to fail or stall a route.
+request it receives, and can be told to fail or stall a route, or to answer one as a hostile broker
+would (`hostile.py`: links elsewhere, redirects, answers too deep, too large or too slow).
 
 Deliberate simplifications: a main branch is "main" or "master"; "latest" means most
 recently added; a pact is pending only when seeded so; tag selectors select nothing; a

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.server import running_server
+from tests.support.broker.hostile import KINDS, Hostile, hostile_answer
 from tests.support.broker.matrix import matrix
 from tests.support.broker.model import (
     REDACTED,
@@ -149,6 +150,7 @@ class BrokerDouble(BrokerState):
     """A Pact Broker double served over real HTTP for tests."""
 
     _faults: dict[str, Fault] = field(factory=dict, init=False)
+    _hostile: dict[str, Hostile] = field(factory=dict, init=False)
     _lock: threading.RLock = field(factory=threading.RLock, init=False)
     _serving: ExitStack | None = field(default=None, init=False)
 
@@ -244,10 +246,18 @@ class BrokerDouble(BrokerState):
         with self._lock:
             self._faults[route] = Fault(status, times, delay, retry_after)
 
+    def hostile(self, route: str, kind: str, *, to: str = "", every: float = 1.0) -> None:
+        """Answer `route` as a hostile broker would, from now on (`hostile.py` describes each kind)."""
+        if route not in ROUTES or kind not in KINDS:
+            raise ValueError(f"unknown route {route!r} or kind {kind!r}; known: {sorted(ROUTES)}, {sorted(KINDS)}")
+        with self._lock:
+            self._hostile[route] = Hostile(kind, to, every)
+
     def clear_faults(self) -> None:
-        """Forget every injected fault."""
+        """Forget every injected fault and hostile answer."""
         with self._lock:
             self._faults.clear()
+            self._hostile.clear()
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -306,7 +316,8 @@ class BrokerDouble(BrokerState):
             if (handler := handlers.get(request.method)) is None:
                 return error(405 if handlers else 404, f"No {request.method} {request.url.path} here")
             with self._lock:
-                return handler(self, request, body)
+                answer, hostile = handler(self, request, body), self._hostile.get(route)
+            return answer if hostile is None else hostile_answer(hostile, answer, self.base_url, request.url.path)
 
         return endpoint
 
