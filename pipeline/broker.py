@@ -10,11 +10,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from attrs import frozen
+from attrs import evolve, frozen
 
 from pipeline import PipelineError
 from pipeline.documents import MAX_BYTES, NotAPact, parse
 from pipeline.output import printable
+from pipeline.pacts import PUBLISH_LINK, Pact, document_of, pact_of
 from pipeline.settings import Settings
 
 READ_TIMEOUT = 60.0  # seconds one request may wait for the broker, within the deadline
@@ -79,7 +80,7 @@ def answer(
 
 
 def fetch(url: str, settings: Settings, deadline: float | None) -> bytes:
-    """A pact by its URL, with the broker's credentials (the URL is on the broker's origin)."""
+    """A pact's bytes by its URL, with the broker's credentials (the URL is on the broker's origin)."""
     try:
         with client(settings, url) as http:
             return answer(http, url, settings, deadline, what="the pact URL")
@@ -167,3 +168,37 @@ def store_secret(settings: Settings, name: str, value: str, description: str) ->
         raise PipelineError(f"storing the secret failed: {type(error).__name__}") from None
     if got.status_code >= 300:
         raise PipelineError(f"storing the secret failed: the broker answered {got.status_code}")
+
+
+def fetch_pact(url: str, settings: Settings, deadline: float | None, label: str | None = None) -> Pact:
+    """A pact by its http(s) URL, read and checked into a record; the link it publishes results to must be
+    on the broker's origin too, since the verifier sends the broker's credentials there."""
+    pact = pact_of(
+        document := document_of(fetch(url, settings, deadline), url, remote=True),
+        url,
+        label or printable(url),
+        remote=True,
+    )
+    if pact.takes_results:
+        link = document["_links"][PUBLISH_LINK].get("href")
+        check_broker_url(str(link), settings, f"the pact {pact.label}'s {PUBLISH_LINK} link")
+    return pact
+
+
+def broker_pacts(settings: Settings, deadline: float | None) -> list[Pact]:
+    """The broker's pacts for this build, each read and checked; one that cannot be read keeps its reason
+    (`problem`), and the others are verified. Only an http(s) URL on the broker's origin is fetched."""
+    found = []
+    for listed in listed_pacts(settings, deadline):
+        pact = Pact(listed.url, printable(listed.description), remote=True, pending=listed.pending)
+        pact = evolve(pact, notices=listed.notices)
+        try:
+            if urlsplit(listed.url).scheme.lower() not in ("http", "https"):
+                raise PipelineError(f"the broker listed the pact {printable(listed.url)}: only http(s) URLs are read")
+            read = fetch_pact(listed.url, settings, deadline, label=pact.label)
+            found.append(evolve(read, pending=pact.pending, notices=pact.notices))
+        except BrokerTimeout:
+            raise
+        except PipelineError as error:
+            found.append(evolve(pact, problem=str(error)))
+    return found

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from attrs import evolve, frozen
+from attrs import frozen
 
 from pipeline import PipelineError
 from pipeline.documents import MAX_BYTES, NotAPact, check, interactions_of, parse
 from pipeline.output import printable
-from pipeline.settings import Settings
 
 PUBLISH_LINK = "pb:publish-verification-results"
 
@@ -49,48 +48,31 @@ def _read_file(given: str, url: bool) -> tuple[bytes, str]:
         raise PipelineError(f"pact file {printable(path)} cannot be read: {error.strerror}") from None
 
 
-def load(given: str, settings: Settings, deadline: float | None = None) -> tuple[dict[str, Any], str, bool]:
-    """A pact document from its source in any spelling (a path, a `file://` or an http(s) URL), checked as the
-    verifier reads it; its location, and whether it is remote. PipelineError, one line, when it cannot be read."""
-    scheme = urlsplit(given).scheme.lower() if "://" in given else ""
-    if scheme in ("http", "https"):
-        from pipeline.broker import fetch  # the HTTP client loads only for a pact over HTTP
-
-        data, location = fetch(given, settings, deadline), given
-    elif scheme in ("", "file"):
-        data, location = _read_file(given, url=bool(scheme))
-    else:
-        raise PipelineError(f"pact source {printable(given)} is neither a file nor an http(s) URL")
-    remote = scheme in ("http", "https")
+def document_of(data: bytes, location: str, remote: bool) -> dict[str, Any]:
+    """A pact's document, checked as the verifier reads it; PipelineError, one line, when it cannot be read."""
     try:
         document = parse(data)
         check(document)
     except NotAPact as error:
         kind = "pact URL" if remote else "pact file"
         raise PipelineError(f"{kind} {printable(location)} is not a pact the verifier can read: {error}") from None
-    return document, location, remote
+    return dict(document)
 
 
-def read_pact(given: str, settings: Settings, label: str | None = None, deadline: float | None = None) -> Pact:
-    """Check a pact source and read its pact into a record; PipelineError, one line, when it cannot be verified."""
-    document, location, remote = load(given, settings, deadline)
+def pact_of(document: dict[str, Any], location: str, label: str, remote: bool) -> Pact:
+    """The record of a checked pact document; a pact of messages that cannot take results is refused."""
     consumer, provider, messages = check(document)
     links = document.get("_links")
-    publish_link = links.get(PUBLISH_LINK) if isinstance(links, dict) else None
     pact = Pact(
         location=location,
-        label=label or printable(location),
+        label=label,
         remote=remote,
         consumer=consumer,
         provider=provider,
         interactions=len(interactions_of(document) or ()),
         messages=tuple(messages),
-        takes_results=remote and isinstance(publish_link, dict),
+        takes_results=remote and isinstance(links, dict) and isinstance(links.get(PUBLISH_LINK), dict),
     )
-    if remote and isinstance(publish_link, dict):  # the verifier sends its results there, with the credentials
-        from pipeline.broker import check_broker_url
-
-        check_broker_url(str(publish_link.get("href")), settings, f"the pact {pact.label}'s {PUBLISH_LINK} link")
     if pact.messages and not pact.takes_results:
         raise PipelineError(
             f"the pact {pact.label} holds {len(pact.messages)} message interaction(s) (first: "
@@ -99,32 +81,26 @@ def read_pact(given: str, settings: Settings, label: str | None = None, deadline
     return pact
 
 
-def local_pacts(folder: Path, settings: Settings) -> list[Pact]:
+def load(given: str) -> tuple[dict[str, Any], str]:
+    """A pact file's checked document (a path or a `file://` URL) and its path."""
+    scheme = urlsplit(given).scheme.lower() if "://" in given else ""
+    if scheme not in ("", "file"):
+        raise PipelineError(f"pact source {printable(given)} is neither a file nor an http(s) URL")
+    data, location = _read_file(given, url=scheme == "file")
+    return document_of(data, location, remote=False), location
+
+
+def read_pact(given: str, label: str | None = None) -> Pact:
+    """A pact file (a path or a `file://` URL), read and checked into a record."""
+    document, location = load(given)
+    return pact_of(document, location, label or printable(location), remote=False)
+
+
+def local_pacts(folder: Path) -> list[Pact]:
     """Every pact file (*.json) in a folder, read and checked."""
     if not folder.is_dir():
         raise PipelineError(f"pact folder not found: {printable(folder)}")
     paths = sorted(folder.glob("*.json"))
     if not paths:
         raise PipelineError(f"no pact files (*.json) in {printable(folder)}")
-    return [read_pact(str(path), settings, label=printable(path.name)) for path in paths]
-
-
-def broker_pacts(settings: Settings, deadline: float | None) -> list[Pact]:
-    """The broker's pacts for this build, each read and checked; one that cannot be read keeps its reason
-    (`problem`), and the others are verified. Only an http(s) URL on the broker's origin is fetched."""
-    from pipeline.broker import BrokerTimeout, listed_pacts  # the HTTP client loads only for a broker run
-
-    found = []
-    for listed in listed_pacts(settings, deadline):
-        pact = Pact(listed.url, printable(listed.description), remote=True, pending=listed.pending)
-        pact = evolve(pact, notices=listed.notices)
-        try:
-            if urlsplit(listed.url).scheme.lower() not in ("http", "https"):
-                raise PipelineError(f"the broker listed the pact {printable(listed.url)}: only http(s) URLs are read")
-            read = read_pact(listed.url, settings, label=pact.label, deadline=deadline)
-            found.append(evolve(read, pending=pact.pending, notices=pact.notices))
-        except BrokerTimeout:
-            raise
-        except PipelineError as error:
-            found.append(evolve(pact, problem=str(error)))
-    return found
+    return [read_pact(str(path), label=printable(path.name)) for path in paths]

@@ -83,7 +83,13 @@ def load_pacts(settings: Settings, pact_dir: Path | None = None) -> tuple[str, l
     from pipeline.pacts import load
 
     def read(given: str, selected: str = "") -> Pact:
-        document, location, _ = load(given, settings)
+        if urlsplit(given).scheme.lower() in ("http", "https"):
+            from pipeline.broker import fetch
+            from pipeline.pacts import document_of
+
+            document, location = document_of(fetch(given, settings, None), given, remote=True), given
+        else:
+            document, location = load(given)
         return Pact(document, check(document)[0], location, selected)
 
     try:

@@ -9,13 +9,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from attrs import evolve
 
 from pipeline import PipelineError, Terminated, leave, terminate
 from pipeline.junit import discard, write_verification
 from pipeline.output import printable, safe_line
-from pipeline.pacts import Pact, broker_pacts, local_pacts, read_pact
+from pipeline.pacts import Pact, local_pacts, read_pact
 from pipeline.results import PactResult, Verification
 from pipeline.settings import REPORT, Settings, SettingsError, read_environment
 from pipeline.trust import system_trust_read_once
@@ -57,9 +58,9 @@ def chosen(settings: Settings, args: argparse.Namespace, deadline: float) -> tup
     publish = settings.publish_results if args.publish is None else args.publish
     pacts: list[Pact] | None = None
     if url := args.pact_url or settings.pact_url:
-        pacts = [read_pact(url, settings, deadline=deadline)]
+        pacts = [pact_at(url, settings, deadline)]
     elif args.pact_dir or not settings.has_broker:
-        pacts = local_pacts(args.pact_dir or settings.pact_dir, settings)
+        pacts = local_pacts(args.pact_dir or settings.pact_dir)
     if pacts is not None:
         pacts = [evolve(pact, pending=args.pending) for pact in pacts]
         if publish and not any(pact.remote for pact in pacts):
@@ -68,8 +69,19 @@ def chosen(settings: Settings, args: argparse.Namespace, deadline: float) -> tup
     if publish and not settings.provider_version:
         raise PipelineError("cannot publish verification results without a provider version: set GIT_COMMIT")
     if pacts is None:
+        from pipeline.broker import broker_pacts  # the HTTP client loads only for the broker's pacts
+
         pacts = broker_pacts(settings, deadline)
     return pacts, publish
+
+
+def pact_at(url: str, settings: Settings, deadline: float) -> Pact:
+    """One pact by its source: a file here, an http(s) URL through the broker's client."""
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        return read_pact(url)
+    from pipeline.broker import fetch_pact  # the HTTP client loads only for a pact over HTTP
+
+    return fetch_pact(url, settings, deadline)
 
 
 def worker_count(jobs: int, pacts: Sequence[Pact]) -> int:
