@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serving": lambda: serving_rows(serving_reps, seconds),
         "verification overhead": lambda: verification_rows(sizes, reps),
         "end to end": lambda: end_to_end_rows(1 if args.quick else 5),
-        "parallel": lambda: parallel_rows(2, (50,) if args.quick else (PARALLEL_GOAL_SIZE, 300), reps),
+        "parallel": lambda: parallel_rows(2, (50,) if args.quick else (150, PARALLEL_GOAL_SIZE), reps),
         "usage map": lambda: usage_rows(1 if args.quick else 5),
     }
     busy = busy_note()
