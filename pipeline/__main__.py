@@ -72,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(safe_line(f"[{step}] FAILED: {error}"), file=sys.stderr, flush=True)
         if settings is not None:
             summary_line(settings, f"{step} FAILED: {error}")
+        elif step in ("ci", "ci-webhook"):  # a build that verifies leaves a report, saying why it could not
+            from pipeline.verify import report, report_path
+
+            report(None, report_path(), (), problem=str(error))
         return error.exit_code
     except KeyboardInterrupt as interrupted:
         word, code = ("terminated", 143) if isinstance(interrupted, Terminated) else ("interrupted", 130)

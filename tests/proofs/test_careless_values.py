@@ -19,7 +19,7 @@ from junitparser import JUnitXml
 
 from pipeline.junit import discard, write_verification
 from pipeline.settings import VARIABLES, Settings, SettingsError
-from tests.support.runs import ROOT, environment, output, verify
+from tests.support.runs import ROOT, environment, output, pipeline, verify
 
 from .budget import sized
 from .report import Proof
@@ -156,3 +156,12 @@ def test_two_runs_writing_one_report_never_mix(proof: Proof, tmp_path: Path) -> 
     proof.count("runs", len(runs))
     assert JUnitXml.fromfile(str(report)).tests in (12, 3)  # one run's report whole, whichever renamed last
     assert [path.name for path in report.parent.iterdir()] == ["verification.xml"]  # no temporary file left
+
+
+@pytest.mark.parametrize("step", ["ci", "ci-webhook"])
+def test_a_build_with_a_careless_setting_leaves_a_report_saying_so(tmp_path: Path, step: str) -> None:
+    report = tmp_path / "report.xml"
+    env = environment(PACT_VERIFICATION_REPORT=str(report), VERIFY_TIMEOUT="9\x1b[2J")
+    done = pipeline(step, tmp_path, env)
+    assert done.returncode == 2
+    assert "VERIFY_TIMEOUT has a control character" in output(done) and "VERIFY_TIMEOUT" in report.read_text()
