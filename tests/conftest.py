@@ -13,19 +13,11 @@ from states import create_verification_app
 from tests.proofs.budget import check_budget
 from tests.support.broker import BrokerDouble
 from tests.support.runs import MACHINE_TRUST, TEST_DEFAULTS, TOKEN
-from tests.support.warm import share
 
 
 def pytest_configure() -> None:
     """An unknown PROOFS_BUDGET stops the run before it starts."""
     check_budget()
-
-
-def pytest_xdist_setupnodes() -> None:
-    """Before the workers start, the warm interpreter they share starts warming up. On a fresh clone its
-    warm-up also has Hypothesis build the Unicode table of UTF-8 that generated strings are drawn from (about
-    2 s of CPU) and keep it in `.hypothesis/`, most often before a worker needs it."""
-    share(os.environ | TEST_DEFAULTS)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
