@@ -12,7 +12,7 @@ from pipeline.settings import VARIABLES
 from states import create_verification_app
 from tests.proofs.budget import check_budget
 from tests.support.broker import BrokerDouble
-from tests.support.runs import MACHINE_TRUST, TEST_DEFAULTS, TOKEN
+from tests.support.runs import TEST_DEFAULTS, TOKEN
 
 
 def pytest_configure() -> None:
@@ -36,17 +36,6 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     for name, value in TEST_DEFAULTS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
-
-
-@pytest.fixture
-def machine_trust(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This machine's own trust settings in place of the tests' trust store: for a test that reaches a real
-    HTTPS server (the package index) or measures the system's trust store."""
-    for name, value in MACHINE_TRUST.items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pipeline.__main__ as pipeline_main
 import pipeline.verify as verify_main
 import pipeline.verify_pact as verify_pact_main
 from pipeline.settings import VARIABLES
-from pipeline.verification.trust import USER_TRUST
 from tests.support.broker import BrokerDouble
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +24,6 @@ PASSWORD = "sentinel-password-8d1e4a"
 TRUST = ROOT / "tests" / "support" / "trust"
 BIN = ROOT / ".venv" / "bin"
 Done = subprocess.CompletedProcess[str]
-MACHINE_TRUST = {key: os.environ.get(key) for key in USER_TRUST}
 # What every test runs with unless it asks otherwise: in its own process (conftest's `isolated`) and in
 # the steps it runs (`environment`).
 # - No retries of a failed call to the broker: each retry waits longer (0.5 s, then 1 s), and a test of a
@@ -33,8 +31,7 @@ MACHINE_TRUST = {key: os.environ.get(key) for key in USER_TRUST}
 # - The tests' own trust store: one CA certificate whose key no one has (`tests/support/trust/ca.pem`).
 #   The tests reach only doubles on plain-HTTP loopback, where no certificate is checked, yet every TLS
 #   client the pact CLI and the verifier build parses its whole trust store first: the system's 144
-#   certificates, three times for each `pact` call. The tests of trust set their own, or the machine's
-#   (`MACHINE_TRUST`).
+#   certificates, three times for each `pact` call. The tests of trust set their own.
 TEST_DEFAULTS = {
     "PACT_BROKER_HTTP_RETRIES": "0",
     "SSL_CERT_FILE": str(TRUST / "ca.pem"),
