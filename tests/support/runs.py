@@ -96,8 +96,8 @@ def run_main(main: Callable[[list[str]], int], argv: list[str], cwd: Path, env: 
             if isinstance(stop.code, str):
                 print(stop.code, file=sys.stderr)
         finally:
-            for stream in (sys.stdout, sys.stderr):
-                stream.close()  # flushed; its fd stays open
+            sys.stdout.flush()  # not closed: a logging handler the call set up may hold it (uvicorn's does)
+            sys.stderr.flush()
             sys.stdout, sys.stderr = saved_streams
             for fd, saved in enumerate(saved_fds):
                 os.dup2(saved, fd)
