@@ -233,6 +233,7 @@ def test_broker_only_steps_need_a_broker(tmp_path: Path) -> None:
 
 
 def test_verify_pact_target_takes_a_file_and_refuses_nothing(tmp_path: Path) -> None:
+    """The real `make verify_pact PACT_URL=...`: PACT_URL as a Make variable reaches the step."""
     assert (
         make("verify_pact", tmp_path, environment(), f"PACT_URL={ROOT / 'pacts' / f'{WEB}-{PROVIDER}.json'}").returncode
         == 0
