@@ -1,5 +1,5 @@
 """The pipeline's entry points, run in the test's own process (`runs.run_main`), answer as a fresh
-`python -m` does, and leave the test's process as they found it."""
+`python -m` does, leave the test's process as they found it, and keep its other threads' output out of theirs."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from pipeline.verification.trust import USER_TRUST
-from tests.support.runs import ROOT, consumer_pact, environment, named_products, verify
+from tests.support.broker import BrokerDouble
+from tests.support.runs import ROOT, consumer_pact, environment, named_products, pipeline, verify
 
 TIMES = re.compile(r"\b\d+(\.\d+)?(ms|s)\b")  # the verifier's timings differ from run to run
 
@@ -66,3 +68,21 @@ def test_a_run_leaves_this_process_as_it_found_it(tmp_path: Path) -> None:
     assert os.fstat(1) == fds[0] and os.fstat(2) == fds[1]
     assert set(threading.enumerate()) == threads and multiprocessing.active_children() == []
     assert logging.getLogger("pact.ffi").handlers == handlers
+
+
+def test_what_the_tests_own_threads_write_during_a_run_is_not_its_output(broker: BrokerDouble, tmp_path: Path) -> None:
+    """A thread that was running before the run (as a broker double's server is) writes while the run waits."""
+    broker.fail("matrix", 0, times=1, delay=1)  # the step waits a second for the broker's answer
+    written = threading.Event()
+
+    def write_while_the_step_waits() -> None:
+        deadline = time.monotonic() + 60
+        while not any(request.path == "/matrix" for request in broker.requests) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print("written by the test's own thread", file=sys.stderr, flush=True)
+        written.set()
+
+    threading.Thread(target=write_while_the_step_waits, daemon=True).start()
+    done = pipeline("can-i-deploy", tmp_path, environment(broker, GIT_COMMIT="prov-1"))
+    assert written.is_set() and "[can-i-deploy]" in done.stdout + done.stderr
+    assert "written by the test's own thread" not in done.stdout + done.stderr

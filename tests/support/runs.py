@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from tempfile import TemporaryFile
+from typing import TextIO
 
 import pipeline.__main__ as pipeline_main
 import pipeline.verify as verify_main
@@ -69,13 +72,29 @@ def dead_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class RunStream(io.TextIOWrapper):
+    """`sys.stdout` or `sys.stderr` during a run: text to the run's fd, but what the test's other threads write
+    (those running before the run, as a broker double's server logging through a handler the run set up) goes
+    to the test's own stream, as it would if the run had a process of its own."""
+
+    def __init__(self, fd: int, test_stream: TextIO) -> None:
+        super().__init__(open(fd, "wb", closefd=False))  # noqa: SIM115
+        self.test_stream = test_stream
+        self.test_threads = set(threading.enumerate()) - {threading.current_thread()}
+
+    def write(self, text: str) -> int:
+        if threading.current_thread() in self.test_threads:
+            return self.test_stream.write(text)
+        return super().write(text)
+
+
 def run_main(main: Callable[[list[str]], int], argv: list[str], cwd: Path, env: dict[str, str]) -> Done:
     """Call an entry point's `main(argv)` in this process as `python -m` would run it in a process of its own,
     and answer what `subprocess.run(..., capture_output=True, text=True)` would: its exit code and output.
 
     For the call only, the environment is exactly `env` and the working folder `cwd`. Fd 0 reads nothing;
     fds 1 and 2 go to files, since the verifier writes to them directly, and `sys.stdout` and `sys.stderr`
-    (pytest puts its own objects there) write to those fds. A `SystemExit` (argparse's) becomes the exit
+    (pytest puts its own objects there) write to those fds (`RunStream`). A `SystemExit` (argparse's) becomes the exit
     code; any other exception is raised to the test. As click's `CliRunner` or pytest's `runpytest_inprocess`.
     """
     sys.stdout.flush()
@@ -85,7 +104,7 @@ def run_main(main: Callable[[list[str]], int], argv: list[str], cwd: Path, env: 
     with open(os.devnull) as nothing, TemporaryFile("w+") as out, TemporaryFile("w+") as err:
         for fd, target in zip((0, 1, 2), (nothing, out, err), strict=True):
             os.dup2(target.fileno(), fd)
-        sys.stdout, sys.stderr = open(1, "w", closefd=False), open(2, "w", closefd=False)  # noqa: SIM115
+        sys.stdout, sys.stderr = RunStream(1, saved_streams[0]), RunStream(2, saved_streams[1])
         os.environ.clear()
         os.environ.update(env)
         os.chdir(cwd)
