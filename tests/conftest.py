@@ -12,20 +12,12 @@ from pipeline.settings import VARIABLES
 from states import create_verification_app
 from tests.proofs.budget import check_budget
 from tests.support.broker import BrokerDouble
-from tests.support.runs import MACHINE_TRUST, TEST_DEFAULTS, TOKEN
-from tests.support.warm import share
+from tests.support.runs import TEST_DEFAULTS, TOKEN
 
 
 def pytest_configure() -> None:
     """An unknown PROOFS_BUDGET stops the run before it starts."""
     check_budget()
-
-
-def pytest_xdist_setupnodes() -> None:
-    """Before the workers start, the warm interpreter they share starts warming up. On a fresh clone its
-    warm-up also has Hypothesis build the Unicode table of UTF-8 that generated strings are drawn from (about
-    2 s of CPU) and keep it in `.hypothesis/`, most often before a worker needs it."""
-    share(os.environ | TEST_DEFAULTS)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -44,17 +36,6 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     for name, value in TEST_DEFAULTS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
-
-
-@pytest.fixture
-def machine_trust(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This machine's own trust settings in place of the tests' trust store: for a test that reaches a real
-    HTTPS server (the package index) or measures the system's trust store."""
-    for name, value in MACHINE_TRUST.items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

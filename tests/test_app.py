@@ -73,6 +73,7 @@ def test_production_app_has_a_store_and_no_states_route() -> None:
 
 
 def test_service_package_does_not_import_pact() -> None:
+    """A fresh interpreter in a subprocess: this test's process has imported pact already."""
     import subprocess
     import sys
 

@@ -15,10 +15,10 @@ from tests.support.runs import (
     dead_port,
     environment,
     failure,
-    make,
     output,
     pipeline,
     project_pact,
+    verify,
 )
 
 
@@ -42,8 +42,7 @@ def test_an_unreachable_broker_is_named_without_its_credentials(tmp_path: Path) 
     env = environment(
         GIT_COMMIT="prov-1", PACT_BROKER_BASE_URL=f"http://ci:{PASSWORD}@{dead}", PACT_BROKER_HTTP_RETRIES="0"
     )
-    for target, jobs in (("verify", "2"), ("can_i_deploy", "1")):
-        done = make(target, tmp_path, env | {"JOBS": jobs})
+    for done in (verify(tmp_path, env | {"JOBS": "2"}), pipeline("can-i-deploy", tmp_path, env)):
         assert done.returncode != 0
         assert f"could not reach the broker at http://{dead}" in output(done)  # output() asserts the password is absent
 
@@ -54,19 +53,19 @@ def test_dotenv_values_are_taken_as_written(tmp_path: Path) -> None:
         broker.add_pact(project_pact("pactflow-example-consumer"), branch="main")
         broker.add_version(PROVIDER, "prov-2")
         (tmp_path / ".env").write_text(f"PACT_BROKER_BASE_URL={broker.base_url}\nPACT_BROKER_TOKEN={token}\n")
-        done = make("record_deployment", tmp_path, environment(GIT_COMMIT="prov-2"))
+        done = pipeline("record-deployment", tmp_path, environment(GIT_COMMIT="prov-2"))
         assert done.returncode == 0, done.stdout + done.stderr
         assert len(broker.deployments) == 1
 
 
 def test_the_example_dotenv_copied_unedited_configures_no_broker(tmp_path: Path) -> None:
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
-    done = make("can_i_deploy", tmp_path, environment(GIT_COMMIT="prov-3"))
+    done = pipeline("can-i-deploy", tmp_path, environment(GIT_COMMIT="prov-3"))
     assert done.returncode == 0, output(done)
     assert "[can-i-deploy] skipped: no broker is configured" in output(done)
 
 
 def test_a_verify_timeout_below_one_is_refused(tmp_path: Path) -> None:
-    done = make("verify", tmp_path, environment(VERIFY_TIMEOUT="0"))
+    done = verify(tmp_path, environment(VERIFY_TIMEOUT="0"))
     assert done.returncode != 0
     assert "verify: VERIFY_TIMEOUT must be a whole number of 1 or more, got '0'" in output(done).splitlines()

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.settings import Settings
 from tests.support.broker import BrokerDouble
-from tests.support.runs import PROVIDER, TOKEN, dead_port, environment, failure, make, output, pipeline, project_pact
+from tests.support.runs import PROVIDER, TOKEN, dead_port, environment, failure, output, pipeline, project_pact
 from tests.test_pipeline import broken_pact
 
 WEB = "pactflow-example-consumer"
@@ -30,7 +30,7 @@ def matrix_requests(broker: BrokerDouble) -> int:
 
 
 def test_deploy_without_a_broker_refuses_in_one_line(tmp_path: Path) -> None:
-    done = make("deploy", tmp_path, environment(GIT_COMMIT="prov-1", GIT_BRANCH="master"))
+    done = pipeline("deploy", tmp_path, environment(GIT_COMMIT="prov-1", GIT_BRANCH="master"))
     assert done.returncode != 0 and "would deploy" not in output(done)
     assert (
         failure(done)
@@ -43,7 +43,7 @@ def test_ci_deploys_on_its_own_answer_and_deploy_alone_asks_again(broker: Broker
     built = pipeline("ci", tmp_path, env)
     assert built.returncode == 0, output(built)
     assert matrix_requests(broker) == 1 and len(broker.deployments) == 1  # the build's own answer is enough
-    deployed = make("deploy", tmp_path, env)
+    deployed = pipeline("deploy", tmp_path, env)
     text = output(deployed)
     assert deployed.returncode == 0, text
     assert f"[can-i-deploy] {PROVIDER} prov-1 to production: yes." in text
@@ -55,7 +55,7 @@ def test_deploy_alone_refuses_a_no(broker: BrokerDouble, tmp_path: Path) -> None
     broker.add_pact(broken_pact(), consumer_version="b-1", branch="main")
     env = environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
     assert pipeline("ci", tmp_path, env).returncode != 0
-    refused = make("deploy", tmp_path, env)
+    refused = pipeline("deploy", tmp_path, env)
     assert refused.returncode != 0 and "would deploy" not in output(refused)
     assert "[deploy] FAILED: can-i-deploy: " in failure(refused) and "to production: no." in failure(refused)
     assert broker.deployments == []
@@ -70,7 +70,7 @@ def test_deploy_alone_refuses_off_the_main_line(
 ) -> None:
     broker.add_version(PROVIDER, "prov-3")
     env = environment(broker, GIT_COMMIT="prov-3") | ({"GIT_BRANCH": branch} if branch else {})
-    refused = make("deploy", tmp_path, env)
+    refused = pipeline("deploy", tmp_path, env)
     assert refused.returncode != 0 and reason in failure(refused)
     assert matrix_requests(broker) == 0 and broker.deployments == []
 
@@ -129,7 +129,7 @@ def test_only_an_unknown_answer_is_retried_and_a_dead_broker_fails_at_once(
 ) -> None:
     broker.add_version(PROVIDER, "never-verified")
     retried = {"CAN_I_DEPLOY_RETRIES": "2", "CAN_I_DEPLOY_RETRY_INTERVAL": "0"}
-    unknown = make("can_i_deploy", tmp_path, environment(broker, GIT_COMMIT="never-verified") | retried)
+    unknown = pipeline("can-i-deploy", tmp_path, environment(broker, GIT_COMMIT="never-verified") | retried)
     assert unknown.returncode != 0 and ": unknown." in failure(unknown)
     assert matrix_requests(broker) == 3  # asked, then twice again
     dead = environment(
@@ -141,7 +141,7 @@ def test_only_an_unknown_answer_is_retried_and_a_dead_broker_fails_at_once(
     )
     started = time.monotonic()
     try:
-        refused = make("can_i_deploy", tmp_path, dead)
+        refused = pipeline("can-i-deploy", tmp_path, dead)
     finally:
         elapsed = time.monotonic() - started
     assert elapsed < 20, (

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.__main__ import main
 from tests.support.broker import BrokerDouble
-from tests.support.runs import PROVIDER, ROOT, TOKEN, environment, make, output
+from tests.support.runs import PROVIDER, ROOT, TOKEN, environment, output, pipeline
 
 GITHUB_TOKEN = "sentinel-github-7d2e91"
 BODY = ROOT / "pactflow" / "github-actions-webhook.json"
@@ -63,12 +63,12 @@ def render(body: Any, parameters: dict[str, str]) -> str:
 def test_the_secret_the_webhook_and_one_firing(broker: BrokerDouble, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(f"GITHUB_TOKEN={GITHUB_TOKEN}\nGITHUB_REPOSITORY=acme/provider\n")
     env = environment(broker)
-    stored = make("create_github_token_secret", tmp_path, env)
+    stored = pipeline("create-github-token-secret", tmp_path, env)
     assert stored.returncode == 0 and "stored GITHUB_TOKEN as the broker secret githubToken" in shown(stored)
     assert broker.secrets == [
         {"name": "githubToken", "description": "GitHub token that may dispatch provider builds", "value": GITHUB_TOKEN}
     ]
-    created = make("create_or_update_github_webhook", tmp_path, env)
+    created = pipeline("create-or-update-github-webhook", tmp_path, env)
     assert created.returncode == 0, shown(created)
     ((uuid, webhook),) = broker.webhooks.items()
     assert webhook["provider"] == {"name": PROVIDER} and "consumer" not in webhook
@@ -83,12 +83,12 @@ def test_the_secret_the_webhook_and_one_firing(broker: BrokerDouble, tmp_path: P
         "Authorization": "Bearer ${user.githubToken}",
     }
     assert request["body"] == json.loads(BODY.read_text())
-    again = make("create_or_update_github_webhook", tmp_path, env)  # an update, not a second webhook
+    again = pipeline("create-or-update-github-webhook", tmp_path, env)  # an update, not a second webhook
     assert again.returncode == 0 and list(broker.webhooks) == [uuid]
-    fired = make("test_github_webhook", tmp_path, env)
+    fired = pipeline("test-github-webhook", tmp_path, env)
     assert fired.returncode == 0 and f"webhook {uuid} fired" in shown(fired)
     assert broker.webhook_executions == [uuid]
-    travis = make("create_or_update_travis_webhook", tmp_path, env | {"TRAVIS_REPO_SLUG": "acme/provider"})
+    travis = pipeline("create-or-update-travis-webhook", tmp_path, env | {"TRAVIS_REPO_SLUG": "acme/provider"})
     assert travis.returncode == 0 and len(broker.webhooks) == 2  # side by side: each CI its own webhook
     assert not any(
         GITHUB_TOKEN in json.dumps(request.json) for request in broker.requests if request.path != "/secrets"
@@ -99,7 +99,7 @@ def test_the_secret_the_webhook_and_one_firing(broker: BrokerDouble, tmp_path: P
 
 
 def test_the_body_the_broker_renders_is_a_valid_dispatch(broker: BrokerDouble, tmp_path: Path) -> None:
-    assert make("create_or_update_github_webhook", tmp_path, github_env(broker)).returncode == 0
+    assert pipeline("create-or-update-github-webhook", tmp_path, github_env(broker)).returncode == 0
     (webhook,) = broker.webhooks.values()
     template = webhook["request"]["body"]
     used = set(re.findall(r"\$\{([^}]*)\}", json.dumps(template)))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import BrokerDouble
-from tests.support.runs import ROOT, consumer_pact, environment, make, named_products, output, project_pact, verify
+from tests.support.runs import ROOT, consumer_pact, environment, named_products, output, project_pact, verify
 
 WEB = "pactflow-example-consumer"
 
@@ -46,10 +46,10 @@ def test_workers_publish_exactly_what_one_process_publishes(broker: BrokerDouble
     )
     env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
 
-    serial = make("verify", tmp_path, env)
+    serial = verify(tmp_path, env)
     assert serial.returncode == 0, output(serial)
     after_serial = len(broker.verification_results)
-    parallel = make("verify", tmp_path, env, "JOBS=2")
+    parallel = verify(tmp_path, env | {"JOBS": "2"})
     text = output(parallel)
     assert parallel.returncode == 0, text
 
@@ -75,7 +75,7 @@ def test_a_failing_pact_fails_the_run_and_every_pact_is_still_published_once(
         consumer_pact("broken-consumer", *named_products(40, "Fine"), status=201), consumer_version="b-1", branch="main"
     )
     env = environment(broker, GIT_COMMIT="prov-2", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
-    done = make("verify", tmp_path, env, "JOBS=2")
+    done = verify(tmp_path, env | {"JOBS": "2"})
     text = output(done)
     assert done.returncode != 0
     assert (
@@ -92,7 +92,7 @@ def test_small_pacts_from_the_broker_stay_in_one_process(broker: BrokerDouble, t
     for consumer in (WEB, "pactflow-example-consumer-python", "example-provider-states"):
         broker.add_pact(project_pact(consumer), consumer_version="1", branch="main")
     env = environment(broker, GIT_COMMIT="prov-5", GIT_BRANCH="master", PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true")
-    done = make("verify", tmp_path, env, "JOBS=2")
+    done = verify(tmp_path, env | {"JOBS": "2"})
     text = output(done)
     assert done.returncode == 0, text
     assert "verification passed: 12 passed, 0 failed; results published" in text and "workers)" not in text

@@ -116,12 +116,12 @@ def test_webhook_build_verifies_only_pact_url_and_publishes(seeded: BrokerDouble
     assert [(r["consumer"], r["provider_version"]) for r in seeded.verification_results] == [(WEB, "prov-4")]
     assert "can-i-deploy and deploy are not run in a webhook build" in text
     assert not any(r.path == "/matrix" for r in seeded.requests) and seeded.deployments == []
-    assert make("ci_webhook", tmp_path, env).returncode == 0
+    assert pipeline("ci-webhook", tmp_path, env).returncode == 0
     assert len(seeded.verification_results) == 2
 
 
 def test_webhook_build_needs_pact_url(tmp_path: Path) -> None:
-    done = make("ci_webhook", tmp_path, environment())
+    done = pipeline("ci-webhook", tmp_path, environment())
     assert done.returncode != 0
     assert "needs PACT_URL" in output(done)
 
@@ -133,7 +133,7 @@ def test_can_i_deploy_says_no_after_a_failed_verification(broker: BrokerDouble, 
     assert done.returncode == 1
     assert "[ci] FAILED: verification failed (verification FAILED (0 passed, 1 failed)" in output(done)
     assert [r["success"] for r in broker.verification_results] == [False]
-    refused = make("can_i_deploy", tmp_path, env)
+    refused = pipeline("can-i-deploy", tmp_path, env)
     assert refused.returncode != 0
     assert "to production: no." in failure(refused)
     assert broker.deployments == []
@@ -141,7 +141,7 @@ def test_can_i_deploy_says_no_after_a_failed_verification(broker: BrokerDouble, 
 
 def test_can_i_deploy_is_unknown_before_any_verification(seeded: BrokerDouble, tmp_path: Path) -> None:
     seeded.add_version(PROVIDER, "never-verified")
-    done = make("can_i_deploy", tmp_path, environment(seeded, GIT_COMMIT="never-verified"))
+    done = pipeline("can-i-deploy", tmp_path, environment(seeded, GIT_COMMIT="never-verified"))
     assert done.returncode != 0
     assert "FAILED: can-i-deploy:" in failure(done) and ": unknown." in failure(done)
 
@@ -149,11 +149,11 @@ def test_can_i_deploy_is_unknown_before_any_verification(seeded: BrokerDouble, t
 def test_record_deployment_and_deploy_targets(seeded: BrokerDouble, tmp_path: Path) -> None:
     seeded.add_version(PROVIDER, "prov-6")
     env = environment(seeded, GIT_COMMIT="prov-6")
-    assert make("record_deployment", tmp_path, env).returncode == 0
-    refused = make("deploy", tmp_path, env | {"GIT_BRANCH": "master"})  # never verified: can-i-deploy is unknown
+    assert pipeline("record-deployment", tmp_path, env).returncode == 0
+    refused = pipeline("deploy", tmp_path, env | {"GIT_BRANCH": "master"})  # never verified: can-i-deploy is unknown
     assert refused.returncode != 0 and ": unknown." in failure(refused) and "would deploy" not in output(refused)
     assert len(seeded.deployments) == 1
-    unknown = make("record_deployment", tmp_path, environment(seeded, GIT_COMMIT="no-such-version"))
+    unknown = pipeline("record-deployment", tmp_path, environment(seeded, GIT_COMMIT="no-such-version"))
     assert unknown.returncode != 0 and "record-deployment failed" in failure(unknown)
 
 
@@ -166,7 +166,7 @@ def test_credentials_from_dotenv_are_used_and_the_environment_wins(seeded: Broke
     assert done.returncode == 0, output(done)
     assert {r["provider_version"] for r in seeded.verification_results} == {"from-environment"}
     seeded.add_version(PROVIDER, "from-dotenv")
-    assert make("record_deployment", tmp_path, environment()).returncode == 0
+    assert pipeline("record-deployment", tmp_path, environment()).returncode == 0
     assert seeded.deployments[-1]["version"] == "from-dotenv"
 
 
@@ -208,12 +208,12 @@ def test_without_a_broker_ci_verifies_offline_and_says_what_it_skipped(tmp_path:
 def test_travis_webhook_secret_and_trigger(broker: BrokerDouble, tmp_path: Path) -> None:
     travis_token = "sentinel-travis-3c7a"
     env = environment(broker, TRAVIS_TOKEN=travis_token, TRAVIS_REPO_SLUG="acme/provider")
-    stored = make("create_travis_token_secret", tmp_path, env)
+    stored = pipeline("create-travis-token-secret", tmp_path, env)
     assert stored.returncode == 0 and travis_token not in output(stored)
     assert broker.secrets == [
         {"name": "travisToken", "description": "Travis CI API token for provider builds", "value": travis_token}
     ]
-    assert make("create_or_update_travis_webhook", tmp_path, env).returncode == 0
+    assert pipeline("create-or-update-travis-webhook", tmp_path, env).returncode == 0
     (webhook,) = broker.webhooks.values()
     assert webhook["provider"] == {"name": PROVIDER} and "consumer" not in webhook
     assert webhook["events"] == [{"name": "contract_requiring_verification_published"}]
@@ -222,12 +222,12 @@ def test_travis_webhook_secret_and_trigger(broker: BrokerDouble, tmp_path: Path)
     assert request["headers"]["Travis-API-Version"] == "3"
     assert request["headers"]["Authorization"] == "token ${user.travisToken}"
     assert request["body"]["request"]["config"]["env"]["global"] == ["PACT_URL=${pactbroker.pactUrl}"]
-    assert make("test_travis_webhook", tmp_path, env).returncode == 0
+    assert pipeline("test-travis-webhook", tmp_path, env).returncode == 0
     assert broker.webhook_executions == list(broker.webhooks)
 
 
 def test_broker_only_steps_need_a_broker(tmp_path: Path) -> None:
-    done = make("create_or_update_travis_webhook", tmp_path, environment())
+    done = pipeline("create-or-update-travis-webhook", tmp_path, environment())
     assert done.returncode != 0
     assert (
         failure(done) == "[create-or-update-travis-webhook] FAILED: "
@@ -236,6 +236,7 @@ def test_broker_only_steps_need_a_broker(tmp_path: Path) -> None:
 
 
 def test_verify_pact_target_takes_a_file_and_refuses_nothing(tmp_path: Path) -> None:
+    """The real `make verify_pact PACT_URL=...`: PACT_URL as a Make variable reaches the step."""
     assert (
         make("verify_pact", tmp_path, environment(), f"PACT_URL={ROOT / 'pacts' / f'{WEB}-{PROVIDER}.json'}").returncode
         == 0

@@ -27,7 +27,6 @@ from tests.support.runs import (
     TOKEN,
     environment,
     failure,
-    make,
     output,
     pipeline,
     project_pact,
@@ -160,14 +159,16 @@ def test_builds_that_publish_no_contract_say_why(broker: BrokerDouble, tmp_path:
 def test_the_target_on_its_own_refuses_without_a_broker_or_a_version(
     tmp_path: Path, env: dict[str, str], line: str
 ) -> None:
-    done = make("publish_provider_contract", tmp_path, environment(None, **env))
+    done = pipeline("publish-provider-contract", tmp_path, environment(None, **env))
     assert done.returncode != 0
     assert failure(done) == f"[publish-provider-contract] FAILED: publish-provider-contract {line}"
     assert not (tmp_path / ".provider-contract").exists()
 
 
 def test_the_target_publishes_on_its_own(broker: BrokerDouble, tmp_path: Path) -> None:
-    done = make("publish_provider_contract", tmp_path, environment(broker, GIT_COMMIT="prov-3", GIT_BRANCH="feat/x"))
+    done = pipeline(
+        "publish-provider-contract", tmp_path, environment(broker, GIT_COMMIT="prov-3", GIT_BRANCH="feat/x")
+    )
     assert done.returncode == 0, output(done)
     (contract,) = broker.provider_contracts
     assert (contract["version"], contract["branch"], contract["buildUrl"]) == ("prov-3", "feat/x", None)
@@ -231,9 +232,9 @@ def test_no_credential_shows_in_the_output_or_the_report(tmp_path: Path) -> None
     wrong = "sentinel-wrong-password-41d9"
     (tmp_path / ".env").write_text(f"PACT_BROKER_USERNAME=ci\nPACT_BROKER_PASSWORD={PASSWORD}\nGIT_COMMIT=prov-8\n")
     with BrokerDouble(token=None, username="ci", password=PASSWORD) as double:
-        published = make("publish_provider_contract", tmp_path, environment(PACT_BROKER_BASE_URL=double.base_url))
-        refused = make(
-            "publish_provider_contract",
+        published = pipeline("publish-provider-contract", tmp_path, environment(PACT_BROKER_BASE_URL=double.base_url))
+        refused = pipeline(
+            "publish-provider-contract",
             tmp_path,
             environment(PACT_BROKER_BASE_URL=double.base_url, PACT_BROKER_PASSWORD=wrong),
         )

@@ -207,6 +207,7 @@ def most_reads_of_a_certificate(trace: str, folder: str, bundle: str) -> int:
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 def test_the_certificate_folder_is_not_read_per_interaction(tmp_path: Path, no_user_trust: None) -> None:
+    """A subprocess under strace, which counts the files it opens."""
     paths = ssl.get_default_verify_paths()
     env = {key: value for key, value in environment().items() if key not in trust.USER_TRUST}
     bundle = system_bundle(env, paths)

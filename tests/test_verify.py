@@ -212,6 +212,8 @@ def verify_command(folder: Path, jobs: int) -> list[str]:
 
 
 def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path) -> None:
+    """A subprocess, as `make verify` runs it: a fresh process forks its workers, where this test's process,
+    which has verified, would spawn them."""
     write(tmp_path, "good.json", many("good", 40, "Fine"))
     broken = many("broken", 40, "Fine")
     broken["interactions"][5]["response"]["status"] = 201  # type: ignore[index]
@@ -239,6 +241,7 @@ def test_a_failing_pact_fails_the_parallel_run(tmp_path: Path) -> None:
 
 
 def test_workers_are_forked_only_from_a_process_that_runs_no_other_thread() -> None:
+    """A fresh interpreter in a subprocess: this test's process runs other threads."""
     fresh = subprocess.run(
         [
             sys.executable,
@@ -259,6 +262,7 @@ def test_workers_are_forked_only_from_a_process_that_runs_no_other_thread() -> N
 
 @pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c", "parent-only"])
 def test_an_interruption_stops_every_worker_and_exits_130(tmp_path: Path, to_group: bool) -> None:
+    """A subprocess in a session of its own: it is sent SIGINT, as Ctrl-C sends it."""
     pacts, temporary = tmp_path / "pacts", tmp_path / "tmp"
     pacts.mkdir()
     temporary.mkdir()

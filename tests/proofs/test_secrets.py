@@ -1,10 +1,10 @@
 """Credentials never show: sentinel values set through `.env` or the environment appear in no
-output of any target, in no file the project writes, and in no error.
+output of any step or make target, in no file the project writes, and in no error.
 
 At the quick budget, each kind of credentials (token, basic) comes by one source (`.env`, the
-environment) and goes through every target but those whose path another target takes, and the calls
+environment) and goes through every step but those whose path another step takes, and the calls
 to a dead broker retry once; at the full budget every kind comes by every source through every
-target, and the calls retry as often as by default."""
+step, and the calls retry as often as by default."""
 
 from __future__ import annotations
 
@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import BrokerDouble
-from tests.support.runs import ROOT, consumer_pact, dead_port, environment, make, named_products, pipeline, project_pact
+from tests.support.runs import (
+    ROOT,
+    consumer_pact,
+    dead_port,
+    environment,
+    make,
+    named_products,
+    pipeline,
+    project_pact,
+    verify,
+)
 
 from .budget import BUDGET, full_budget, sized
 from .report import Proof
@@ -27,39 +37,44 @@ TRAVIS = "sentinel-travis-9e41"
 GITHUB = "sentinel-github-3c58a7"
 SENTINELS = (TOKEN, PASSWORD, TRAVIS, GITHUB)
 
-TARGETS = (
+STEPS = (
     "verify",
-    "ci_webhook",
-    "can_i_deploy",
-    "record_deployment",
+    "ci-webhook",
+    "can-i-deploy",
+    "record-deployment",
     "deploy",
-    "publish_provider_contract",
-    "create_travis_token_secret",
-    "create_or_update_travis_webhook",
-    "test_travis_webhook",
-    "create_github_token_secret",
-    "create_or_update_github_webhook",
-    "test_github_webhook",
+    "publish-provider-contract",
+    "create-travis-token-secret",
+    "create-or-update-travis-webhook",
+    "test-travis-webhook",
+    "create-github-token-secret",
+    "create-or-update-github-webhook",
+    "test-github-webhook",
 )
-# At the quick budget, leave out the targets whose path another target takes: `make verify` of PACT_URL
-# verifies and publishes as `make ci_webhook` does, `make deploy` records the deployment, `make ci`
-# publishes the provider contract, and the GitHub webhook targets make the same `pact` CLI calls as
+# At the quick budget, leave out the steps whose path another step takes: `verify` of PACT_URL
+# verifies and publishes as `ci-webhook` does, `deploy` records the deployment, `ci`
+# publishes the provider contract, and the GitHub webhook steps make the same `pact` CLI calls as
 # the Travis ones.
-QUICK_TARGETS = tuple(
-    target
-    for target in TARGETS
-    if target
+QUICK_STEPS = tuple(
+    step
+    for step in STEPS
+    if step
     not in (
         "verify",
-        "record_deployment",
-        "publish_provider_contract",
-        "create_or_update_github_webhook",
-        "test_github_webhook",
+        "record-deployment",
+        "publish-provider-contract",
+        "create-or-update-github-webhook",
+        "test-github-webhook",
     )
 )
 # At the full budget the failures of these steps too; at the quick one their `pact` CLI calls fail as the others do.
 MORE_FAILING = (("create-github-token-secret", "1"), ("publish-provider-contract", "1")) if BUDGET == "full" else ()
-VERIFYING = ("verify", "ci_webhook")  # the targets that verify PACT_URL and publish its result
+VERIFYING = ("verify", "ci-webhook")  # the steps that verify PACT_URL and publish its result
+
+
+def run(step: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m pipeline.verify` for "verify", else `python -m pipeline <step>`, in this process."""
+    return verify(cwd, env) if step == "verify" else pipeline(step, cwd, env)
 
 
 def credentials(broker_url: str, auth: str) -> dict[str, str]:
@@ -112,9 +127,7 @@ def assert_no_file_holds_a_sentinel(folder: Path) -> None:
     ],
     indirect=["auth"],
 )
-def test_no_target_shows_a_credential(
-    proof: Proof, broker: BrokerDouble, auth: str, source: str, tmp_path: Path
-) -> None:
+def test_no_step_shows_a_credential(proof: Proof, broker: BrokerDouble, auth: str, source: str, tmp_path: Path) -> None:
     url = broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1", branch="main")
     broker.add_pact(
         consumer_pact("large-consumer", *named_products(40, "Large")), consumer_version="l-1", branch="main"
@@ -134,16 +147,16 @@ def test_no_target_shows_a_credential(
     ci = pipeline("ci", tmp_path, env | {"PACT_URL": ""})
     assert ci.returncode == 0, ci.stdout + ci.stderr
     assert_no_sentinel(proof, ci.stdout + ci.stderr)
-    targets = TARGETS if BUDGET == "full" else QUICK_TARGETS
-    for target in targets:
-        done = make(target, tmp_path, env)
-        assert done.returncode == 0, (target, done.stdout + done.stderr)
+    steps = STEPS if BUDGET == "full" else QUICK_STEPS
+    for step in steps:
+        done = run(step, tmp_path, env)
+        assert done.returncode == 0, (step, done.stdout + done.stderr)
         assert_no_sentinel(proof, done.stdout + done.stderr)
-    in_workers = make("verify", tmp_path, env | {"PACT_URL": ""}, "JOBS=2")
+    in_workers = verify(tmp_path, env | {"PACT_URL": "", "JOBS": "2"})
     assert in_workers.returncode == 0 and "(2 workers)" in in_workers.stdout, in_workers.stdout + in_workers.stderr
     assert_no_sentinel(proof, in_workers.stdout + in_workers.stderr)
-    assert {secret["value"] for secret in broker.secrets} == {TRAVIS, GITHUB}  # the targets did use the credentials
-    published = 2 + sum(target in VERIFYING for target in targets) + 2  # ci (2 pacts), each of VERIFYING, workers (2)
+    assert {secret["value"] for secret in broker.secrets} == {TRAVIS, GITHUB}  # the steps did use the credentials
+    published = 2 + sum(step in VERIFYING for step in steps) + 2  # ci (2 pacts), each of VERIFYING, workers (2)
     assert len(broker.verification_results) == published
     assert_no_file_holds_a_sentinel(tmp_path)
 
