@@ -26,7 +26,9 @@ def running_server(app: ASGIApp, *, timeout: float = 10.0) -> Iterator[str]:
     fifth of a second: uvicorn looks ten times a second, then pauses 0.1 s). Interrupted (Ctrl-C, SIGTERM), it
     is left serving while the process ends: a verifier still talking to it must not see the provider vanish,
     and report or publish failures."""
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", ws="none")
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", ws="none", timeout_graceful_shutdown=1
+    )
     server, sock = uvicorn.Server(config), socket.socket()
     sock.bind((LOOPBACK, 0))  # the port is taken before anyone is told it; uvicorn closes the socket at shutdown
     url = f"http://{LOOPBACK}:{sock.getsockname()[1]}"
