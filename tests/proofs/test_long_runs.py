@@ -22,6 +22,7 @@ from tests.support.broker import BrokerDouble
 from tests.support.runs import environment, output, verify
 from tests.test_verify import PACTS, many
 
+from .budget import full_budget
 from .report import Proof
 
 PROGRESS = re.compile(r"^  still verifying (?P<label>\S+): (?P<done>\d+) of (?P<total>\d+) interactions$")
@@ -52,8 +53,11 @@ def group_gone(group: int) -> bool:
     return False
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-@pytest.mark.parametrize("entry", ["verify", "ci"])
+# At the quick budget each entry point at one JOBS, and each JOBS once; all four at the full budget.
+@pytest.mark.parametrize(
+    ("entry", "jobs"),
+    [("verify", 1), ("ci", 2), pytest.param("verify", 2, marks=full_budget), pytest.param("ci", 1, marks=full_budget)],
+)
 def test_sigterm_stops_the_run_as_ctrl_c_does(
     proof: Proof, broker: BrokerDouble, tmp_path: Path, entry: str, jobs: int
 ) -> None:
