@@ -19,7 +19,7 @@ import pytest
 from pipeline import verifier
 from pipeline.verify import main
 from tests.support.broker import BrokerDouble
-from tests.support.runs import environment, output, verify
+from tests.support.runs import environment, in_a_process, output, verify
 from tests.test_verify import PACTS, many
 
 from .budget import full_budget
@@ -141,7 +141,8 @@ def test_workers_show_their_progress_while_they_run(proof: Proof, tmp_path: Path
 
 def test_a_local_pact_that_runs_out_of_time_is_named_not_the_broker(tmp_path: Path) -> None:
     (tmp_path / "big.json").write_text(json.dumps(many("big", 1000, "Big")))
-    done = verify(tmp_path, environment(VERIFY_TIMEOUT="1"), "--pact-dir", str(tmp_path), "--jobs", "1")
+    env = environment(VERIFY_TIMEOUT="1")
+    done = in_a_process(tmp_path, env, "-m", "pipeline.verify", "--pact-dir", str(tmp_path), "--jobs", "1")
     text = output(done)
     assert done.returncode == 1
     assert "verification FAILED (0 passed, 0 failed): the verification of big.json did not finish within " in text

@@ -145,6 +145,13 @@ def verify_pact(cwd: Path, env: dict[str, str]) -> Done:
     return run_main(lambda _: verify_pact_main.main(), [], cwd, env)
 
 
+def in_a_process(cwd: Path, env: dict[str, str], *args: str) -> Done:
+    """`python <args>` in a process of its own: for a run that runs out of time, whose verifier thread nothing
+    can stop; in this process it would go on writing into the next test's output."""
+    command = [sys.executable, *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
 def make(target: str, cwd: Path, env: dict[str, str], *args: str) -> Done:
     """A real Make target, run from `cwd` with the project's `.venv` (no install step): for the tests of
     what Make itself does with its variables and recipes."""
