@@ -74,7 +74,7 @@ pacts: $(STAMP) ## Regenerate the project's own consumer pacts in pacts/
 	$(BIN)/python $(ROOT)consumers/generate.py
 
 states: $(STAMP) ## List the declared provider states (a Markdown table)
-	@$(BIN)/python -c 'import states; print(states.registry.markdown())'
+	@$(BIN)/python -m states
 
 publish_provider_contract: $(STAMP) ## Test the app against openapi.yaml, publish both as the contract
 	$(PIPELINE) publish-provider-contract

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -77,17 +76,6 @@ class StateRegistry:
             if values is not None:
                 return state, values
         raise UnknownState(name, self.patterns)
-
-    def markdown(self) -> str:
-        """The declared states as a Markdown table: each pattern, and the first line of its transition's docstring."""
-        rows = [f"| `{state.pattern}` | {_first_line(state.transition)} |" for state in self.states]
-        return "\n".join(["| provider state | what its setup does |", "| --- | --- |", *rows])
-
-
-def _first_line(transition: Transition) -> str:
-    """The first line of a transition's docstring, ready for a Markdown table cell."""
-    lines = (inspect.getdoc(transition) or "").splitlines()
-    return lines[0].replace("|", "\\|") if lines else ""
 
 
 @define
