@@ -73,8 +73,8 @@ def verify_here(
                 late = LATE.format(label=pact.label, timeout=settings.verify_timeout)
                 found.append(PactResult(pact, errors=(late,), seconds=took))
                 continue
-            ran = (output.panicked, publish_errors, tuple(states.refused[refused_before:]), took)
-            found.append(result(pact, verifier.results, *ran, publish=publish))
+            refused = tuple(states.refused[refused_before:])
+            found.append(result(pact, verifier.results, refused, publish_errors, took, output.panicked, publish))
     print(summary(found), flush=True)
     return Verification(tuple(found), verdict(found))
 
@@ -110,11 +110,10 @@ def wait(verifying: threading.Thread, pact: Pact, states: ProviderStates, deadli
 def result(
     pact: Pact,
     results: dict[str, Any],
-    panicked: bool,
-    publish_errors: list[str],
     refused: tuple[dict[str, Any], ...],
+    publish_errors: list[str],
     seconds: float,
-    *,
+    panicked: bool,
     publish: bool,
 ) -> PactResult:
     """What a finished verifier run found: its interactions, errors, refused states, and publishing."""
