@@ -27,7 +27,7 @@ INTERACTIONS_PER_WORKER = 30  # a worker process costs about 10 interactions' ti
 
 def at_least_one(text: str) -> int:
     """An argparse type: a whole number of 1 or more."""
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
     return int(text)
 
