@@ -22,7 +22,12 @@ READ_TIMEOUT = 60.0  # seconds one request may wait for the broker, within the d
 
 
 class NoAnswer(PipelineError):
-    """The broker's answer could not be had or used; the message says why in a few words."""
+    """An answer that could not be had or used; the message says why in a few words, without naming who
+    answered, and `status` is the HTTP status when there was one."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class BrokerTimeout(PipelineError):
@@ -53,10 +58,16 @@ def client(settings: Settings, url: str | None = None) -> httpx.Client:
 
 
 def answer(
-    http: httpx.Client, url: str, settings: Settings, deadline: float | None, body: Any = None, what: str = "the link"
+    http: httpx.Client,
+    url: str,
+    settings: Settings,
+    deadline: float | None,
+    body: Any = None,
+    what: str = "the link",
+    who: str = "the broker",
 ) -> bytes:
-    """The body of a broker answer (a GET, or a POST of `body`), read only within MAX_BYTES and the deadline;
-    `what` the URL is, as a refusal names it."""
+    """The body of an answer (a GET, or a POST of `body`), read only within MAX_BYTES and the deadline;
+    `what` the URL is and `who` answers it, as a refusal or a timeout names them."""
     check_broker_url(url, settings, what)
     end = deadline or time.monotonic() + READ_TIMEOUT
     timeout = max(min(READ_TIMEOUT, end - time.monotonic()), 0.001)
@@ -64,7 +75,7 @@ def answer(
     try:
         with http.stream("GET" if body is None else "POST", url, json=body, headers=headers, timeout=timeout) as got:
             if not got.is_success:
-                raise NoAnswer(f"the broker answered {got.status_code} to {printable(got.url.path)}")
+                raise NoAnswer(f"answered {got.status_code} to {printable(got.url.path)}", got.status_code)
             data = bytearray()
             for chunk in got.iter_bytes():
                 data += chunk
@@ -73,25 +84,26 @@ def answer(
                 if time.monotonic() > end:
                     raise httpx.ReadTimeout("the deadline passed")
     except httpx.TimeoutException:
-        raise BrokerTimeout(f"the broker did not answer within VERIFY_TIMEOUT ({settings.verify_timeout} s)") from None
+        raise BrokerTimeout(f"{who} did not answer within VERIFY_TIMEOUT ({settings.verify_timeout} s)") from None
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
         raise NoAnswer(type(error).__name__) from None
     return bytes(data)
 
 
-def fetch(url: str, settings: Settings, deadline: float | None) -> bytes:
-    """A pact's bytes by its URL, with the broker's credentials (the URL is on the broker's origin)."""
+def fetch_document(http: httpx.Client, url: str, settings: Settings, deadline: float | None) -> dict[str, Any]:
+    """A pact document by its http(s) URL, read and checked; with a broker, only on the broker's origin."""
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise PipelineError(f"the broker listed the pact {printable(url)}: only http(s) URLs are read")
+    who = "the broker" if settings.has_broker else "the server"  # a pact on a server that is no broker
     try:
-        with client(settings, url) as http:
-            return answer(http, url, settings, deadline, what="the pact URL")
+        return document_of(answer(http, url, settings, deadline, what="the pact URL", who=who), url, remote=True)
     except BrokerTimeout as error:
-        if settings.has_broker:  # the URL is on the broker's origin: the broker ran out of time
+        if settings.has_broker:  # the broker ran out of time: the whole verification stops
             raise
-        told = str(error).replace("the broker", "the server")  # a pact on a server that is no broker
-        raise PipelineError(f"could not fetch the pact {printable(url)}: {told}") from None
+        raise PipelineError(f"could not fetch the pact {printable(url)}: {error}") from None
     except NoAnswer as error:
-        told = str(error).replace("the broker answered", "the server answered")
-        raise PipelineError(f"could not fetch the pact {printable(url)}: {told}") from None
+        answered = f"the server {error}" if error.status else str(error)
+        raise PipelineError(f"could not fetch the pact {printable(url)}: {answered}") from None
 
 
 def hal(data: bytes, path: str) -> dict[str, Any]:
@@ -126,21 +138,20 @@ class Listed:
     notices: tuple[str, ...]
 
 
-def listed_pacts(settings: Settings, deadline: float | None) -> list[Listed]:
+def listed_pacts(http: httpx.Client, settings: Settings, deadline: float | None) -> list[Listed]:
     """Ask the broker once which pacts to verify, as the verifier itself asks it."""
     base = str(settings.broker_url).rstrip("/")
     try:
-        with client(settings) as http:
-            links = hal(answer(http, base + "/", settings, deadline), "/").get("_links")
-            found = links.get("pb:provider-pacts-for-verification") if isinstance(links, dict) else None
-            if not isinstance(found, dict) or not isinstance(found.get("href"), str):
-                raise PipelineError(f"the broker at {printable(base)} has no pacts-for-verification link")
-            url = found["href"].replace("{provider}", quote(settings.provider_name))
-            listed = answer(http, url, settings, deadline, body=selection(settings), what="the broker's link")
-            listing = hal(listed, urlsplit(url).path)
+        links = hal(answer(http, base + "/", settings, deadline), "/").get("_links")
+        found = links.get("pb:provider-pacts-for-verification") if isinstance(links, dict) else None
+        if not isinstance(found, dict) or not isinstance(found.get("href"), str):
+            raise PipelineError(f"the broker at {printable(base)} has no pacts-for-verification link")
+        url = found["href"].replace("{provider}", quote(settings.provider_name))
+        listed = answer(http, url, settings, deadline, body=selection(settings), what="the broker's link")
+        listing = hal(listed, urlsplit(url).path)
     except NoAnswer as error:
-        if str(error).startswith("the broker answered"):
-            raise PipelineError(f"fetching the pacts for verification failed: {error}") from None
+        if error.status:
+            raise PipelineError(f"fetching the pacts for verification failed: the broker {error}") from None
         raise PipelineError(f"could not reach the broker at {printable(base)}: {error}") from None
     try:
         return [_listed(entry) for entry in listing.get("_embedded", {}).get("pacts", [])]
@@ -150,8 +161,10 @@ def listed_pacts(settings: Settings, deadline: float | None) -> list[Listed]:
 
 def _listed(entry: dict[str, Any]) -> Listed:
     url, properties = entry["_links"]["self"]["href"], entry.get("verificationProperties", {})
+    if not isinstance(url, str):
+        raise TypeError("a pact's self link is not text")
     return Listed(
-        url=url if isinstance(url, str) else str(url["href"]),
+        url=url,
         description=str(entry.get("shortDescription", url)),
         pending=bool(properties.get("pending") or properties.get("wip")),  # a WIP pact is pending too
         notices=tuple(str(notice["text"]) for notice in properties.get("notices", [])),
@@ -170,15 +183,17 @@ def store_secret(settings: Settings, name: str, value: str, description: str) ->
         raise PipelineError(f"storing the secret failed: the broker answered {got.status_code}")
 
 
-def fetch_pact(url: str, settings: Settings, deadline: float | None, label: str | None = None) -> Pact:
-    """A pact by its http(s) URL, read and checked into a record; the link it publishes results to must be
-    on the broker's origin too, since the verifier sends the broker's credentials there."""
-    pact = pact_of(
-        document := document_of(fetch(url, settings, deadline), url, remote=True),
-        url,
-        label or printable(url),
-        remote=True,
-    )
+def fetch_pact(
+    url: str, settings: Settings, deadline: float | None, label: str | None = None, http: httpx.Client | None = None
+) -> Pact:
+    """A pact by its http(s) URL, read and checked into a record (through `http`, else a client of its own);
+    the link it publishes results to must be on the broker's origin too: the verifier sends the broker's
+    credentials there."""
+    if http is None:
+        with client(settings, url) as own:
+            return fetch_pact(url, settings, deadline, label, own)
+    document = fetch_document(http, url, settings, deadline)
+    pact = pact_of(document, url, label or printable(url), remote=True)
     if pact.takes_results:
         link = document["_links"][PUBLISH_LINK].get("href")
         check_broker_url(str(link), settings, f"the pact {pact.label}'s {PUBLISH_LINK} link")
@@ -186,19 +201,17 @@ def fetch_pact(url: str, settings: Settings, deadline: float | None, label: str 
 
 
 def broker_pacts(settings: Settings, deadline: float | None) -> list[Pact]:
-    """The broker's pacts for this build, each read and checked; one that cannot be read keeps its reason
-    (`problem`), and the others are verified. Only an http(s) URL on the broker's origin is fetched."""
+    """The broker's pacts for this build, each read and checked, through one client; one that cannot be read
+    keeps its reason (`problem`), and the others are verified."""
     found = []
-    for listed in listed_pacts(settings, deadline):
-        pact = Pact(listed.url, printable(listed.description), remote=True, pending=listed.pending)
-        pact = evolve(pact, notices=listed.notices)
-        try:
-            if urlsplit(listed.url).scheme.lower() not in ("http", "https"):
-                raise PipelineError(f"the broker listed the pact {printable(listed.url)}: only http(s) URLs are read")
-            read = fetch_pact(listed.url, settings, deadline, label=pact.label)
-            found.append(evolve(read, pending=pact.pending, notices=pact.notices))
-        except BrokerTimeout:
-            raise
-        except PipelineError as error:
-            found.append(evolve(pact, problem=str(error)))
+    with client(settings) as http:
+        for listed in listed_pacts(http, settings, deadline):
+            pact = Pact(listed.url, printable(listed.description), remote=True, pending=listed.pending)
+            try:
+                read = fetch_pact(listed.url, settings, deadline, label=pact.label, http=http)
+                found.append(evolve(read, pending=pact.pending, notices=listed.notices))
+            except BrokerTimeout:
+                raise
+            except PipelineError as error:
+                found.append(evolve(pact, notices=listed.notices, problem=str(error)))
     return found

@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from attrs import frozen
 
@@ -82,30 +81,22 @@ def load_pacts(settings: Settings, pact_dir: Path | None = None) -> tuple[str, l
     from pipeline.documents import check
     from pipeline.pacts import load
 
-    def read(given: str, selected: str = "") -> Pact:
-        if urlsplit(given).scheme.lower() in ("http", "https"):
-            from pipeline.broker import fetch
-            from pipeline.pacts import document_of
-
-            document, location = document_of(fetch(given, settings, None), given, remote=True), given
-        else:
-            document, location = load(given)
-        return Pact(document, check(document)[0], location, selected)
-
     try:
         if pact_dir is not None or not settings.has_broker:
             folder = pact_dir or settings.pact_dir
             paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
             if not paths:
                 raise UsageError(f"no pact files (*.json) in the folder {printable(folder)}")
-            return f"{folder}/", [read(str(path)) for path in paths]
-        from pipeline.broker import listed_pacts  # the HTTP client loads only for a broker's pacts
+            documents = [load(str(path)) for path in paths]
+            return f"{folder}/", [Pact(document, check(document)[0], location) for document, location in documents]
+        from pipeline.broker import client, fetch_document, listed_pacts  # the HTTP client: a broker's pacts only
 
         pacts = []
-        for listed in listed_pacts(settings, None):
-            if urlsplit(listed.url).scheme.lower() not in ("http", "https"):
-                raise UsageError(f"the broker named a pact outside itself, {printable(listed.url)}: not fetched")
-            pacts.append(read(listed.url, selected_as(listed.description, listed.pending, listed.notices)))
+        with client(settings) as http:
+            for listed in listed_pacts(http, settings, None):
+                document = fetch_document(http, listed.url, settings, None)
+                selected = selected_as(listed.description, listed.pending, listed.notices)
+                pacts.append(Pact(document, check(document)[0], listed.url, selected))
     except UsageError:
         raise
     except PipelineError as error:

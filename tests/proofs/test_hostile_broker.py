@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipeline import PipelineError
-from pipeline.broker import check_broker_url, listed_pacts
+from pipeline.broker import check_broker_url, client, listed_pacts
 from pipeline.documents import MAX_BYTES, MAX_DEPTH
 from pipeline.github import markdown
 from pipeline.settings import Settings
@@ -83,8 +83,10 @@ def test_a_listed_pact_that_is_not_http_is_never_read(
     broker.add_pact(project_pact("pactflow-example-consumer"), consumer_version="web-1")
     broker.hostile("for_verification", "links", to=f"{scheme}://{bait}" if scheme == "file" else "ftp://127.0.0.1")
     settings = Settings(broker_url=broker.base_url, broker_token=TOKEN)
-    for listed in listed_pacts(settings, None):  # a pact the verifier could read, where the broker points
-        path = bait / urlsplit(listed.url).path.lstrip("/")
+    with client(settings) as http:
+        listed = listed_pacts(http, settings, None)
+    for entry in listed:  # a pact the verifier could read, where the broker points
+        path = bait / urlsplit(entry.url).path.lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(consumer_pact(BAIT, ("10", "Ten"))))
     code, text, report, summary = run(broker, tmp_path)
