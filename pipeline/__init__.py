@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 
@@ -19,8 +22,23 @@ class Terminated(KeyboardInterrupt):
 
 
 def terminate(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM's handler in the entry points (`signal.signal(signal.SIGTERM, terminate)`): raise Terminated."""
+    """SIGTERM's handler: raise Terminated."""
     raise Terminated
+
+
+@contextmanager
+def stopped_by_sigterm() -> Iterator[None]:
+    """While the block runs (an entry point's), SIGTERM stops it as Ctrl-C does: with Terminated."""
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interruption(stop: KeyboardInterrupt) -> tuple[str, int]:
+    """How an interrupted run says it stopped, and its exit code: SIGTERM 143, Ctrl-C 130."""
+    return ("terminated", 143) if isinstance(stop, Terminated) else ("interrupted", 130)
 
 
 def leave(code: int) -> int:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -9,7 +8,7 @@ from typing import Literal
 
 from attrs import frozen
 
-from pipeline import PipelineError, Terminated, build, leave, terminate, usage_report, webhooks
+from pipeline import PipelineError, build, interruption, leave, stopped_by_sigterm, usage_report, webhooks
 from pipeline.github import summary_line
 from pipeline.output import safe_line, say
 from pipeline.settings import Settings
@@ -64,10 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return usage_report.main(given)
     step = parser.parse_args(argv).step
     settings: Settings | None = None
-    previous = signal.signal(signal.SIGTERM, terminate)  # a cancelled CI job stops the step as Ctrl-C does
     try:
-        settings = Settings.from_env()
-        run_step(step, settings)
+        with stopped_by_sigterm():  # a cancelled CI job stops the step as Ctrl-C does
+            settings = Settings.from_env()
+            run_step(step, settings)
     except PipelineError as error:
         print(safe_line(f"[{step}] FAILED: {error}"), file=sys.stderr, flush=True)
         if settings is not None:
@@ -77,12 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             report(None, report_path(), (), problem=str(error))
         return error.exit_code
-    except KeyboardInterrupt as interrupted:
-        word, code = ("terminated", 143) if isinstance(interrupted, Terminated) else ("interrupted", 130)
+    except KeyboardInterrupt as stop:
+        word, code = interruption(stop)
         print(f"[{step}] {word}", file=sys.stderr)
         return code
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ from urllib.parse import urlsplit
 
 from attrs import evolve
 
-from pipeline import PipelineError, Terminated, leave, terminate
+from pipeline import PipelineError, interruption, leave, stopped_by_sigterm
 from pipeline.junit import discard, write_verification
 from pipeline.output import printable, safe_line
 from pipeline.pacts import Pact, local_pacts, read_pact
@@ -144,21 +143,19 @@ def report_path() -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Verify, print the result, write the report, and answer the exit code."""
     args = parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        return verified(Settings.from_env(), args).exit_code
+        with stopped_by_sigterm():
+            return verified(Settings.from_env(), args).exit_code
     except SettingsError as error:
         print(safe_line(f"verify: {error}"), file=sys.stderr, flush=True)
         report(None, report_path(), (), problem=str(error))
         return error.exit_code
     except PipelineError:
         return 2  # the verification did not start: said and reported
-    except KeyboardInterrupt as interrupted:
-        word, code = ("terminated", 143) if isinstance(interrupted, Terminated) else ("interrupted", 130)
+    except KeyboardInterrupt as stop:
+        word, code = interruption(stop)
         print(f"verify: {word}; the provider was shut down", file=sys.stderr)
         return code
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
