@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+VERIFIER_THREAD = "verifier"  # the name of the thread a verifier runs in
+
 
 class PipelineError(Exception):
     """A step cannot go on; the message is one line for a person, and `exit_code` the process's answer."""
@@ -44,7 +46,9 @@ def interruption(stop: KeyboardInterrupt) -> tuple[str, int]:
 def leave(code: int) -> int:
     """The exit code of an entry point. After an interruption, a verifier still running in its thread (nothing
     can stop it) ends with the process at once, before it can report or publish anything more."""
-    if code in (130, 143) and any(thread.name == "verifier" and thread.is_alive() for thread in threading.enumerate()):
+    if code in (130, 143) and any(
+        thread.name == VERIFIER_THREAD and thread.is_alive() for thread in threading.enumerate()
+    ):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

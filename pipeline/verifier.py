@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 from urllib.parse import unquote
 
+from pipeline import VERIFIER_THREAD
 from pipeline.output import filtered_output, safe_line
 from pipeline.pacts import PUBLISH_LINK, Pact
 from pipeline.results import PactResult, Verification, errors, interactions, summary, verdict
@@ -63,7 +64,7 @@ def verify_here(
                 found.append(PactResult(pact, errors=(pact.problem or NOT_REACHED,)))
                 continue
             verifier = verifier_for(pact, settings, base_url, base_url + app.state.states_path, publish=publish)
-            verifying = threading.Thread(target=_verify, args=(verifier,), name="verifier", daemon=True)
+            verifying = threading.Thread(target=_verify, args=(verifier,), name=VERIFIER_THREAD, daemon=True)
             refused_before, started = len(states.refused), time.monotonic()
             with publish_failures() as publish_errors, filtered_output(settings.scrub) as output:
                 verifying.start()
