@@ -64,7 +64,7 @@ verify_pact: $(STAMP) ## Verify one pact: make verify_pact PACT_URL=<file or URL
 
 ##@ Contracts and provider states
 
-usage: $(STAMP) ## Which consumer uses each operation, field, state (--format json)
+usage: $(STAMP) ## Which consumer uses each operation, field and provider state
 	$(PIPELINE) usage
 
 can_i_remove: $(STAMP) ## Is it used? FIELD=Product.type or OPERATION='GET /products/{id}'

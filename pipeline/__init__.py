@@ -46,9 +46,8 @@ def interruption(stop: KeyboardInterrupt) -> tuple[str, int]:
 def leave(code: int) -> int:
     """The exit code of an entry point. After an interruption, a verifier still running in its thread (nothing
     can stop it) ends with the process at once, before it can report or publish anything more."""
-    if code in (130, 143) and any(
-        thread.name == VERIFIER_THREAD and thread.is_alive() for thread in threading.enumerate()
-    ):
+    verifying = any(thread.name == VERIFIER_THREAD and thread.is_alive() for thread in threading.enumerate())
+    if code in (130, 143) and verifying:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
