@@ -15,7 +15,7 @@ from attrs import evolve, frozen
 from pipeline import PipelineError
 from pipeline.documents import MAX_BYTES, NotAPact, parse
 from pipeline.output import printable
-from pipeline.pacts import PUBLISH_LINK, Pact, document_of, pact_of
+from pipeline.pacts import PUBLISH_LINK, Pact, PactDocument, document_of, pact_of
 from pipeline.settings import Settings
 
 READ_TIMEOUT = 60.0  # seconds one request may wait for the broker, within the deadline
@@ -90,7 +90,7 @@ def answer(
     return bytes(data)
 
 
-def fetch_document(http: httpx.Client, url: str, settings: Settings, deadline: float | None) -> dict[str, Any]:
+def fetch_document(http: httpx.Client, url: str, settings: Settings, deadline: float | None) -> PactDocument:
     """A pact document by its http(s) URL, read and checked; with a broker, only on the broker's origin."""
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise PipelineError(f"the broker listed the pact {printable(url)}: only http(s) URLs are read")
@@ -195,7 +195,7 @@ def fetch_pact(
     document = fetch_document(http, url, settings, deadline)
     pact = pact_of(document, url, label or printable(url), remote=True)
     if pact.takes_results:
-        link = document["_links"][PUBLISH_LINK].get("href")
+        link = document.json["_links"][PUBLISH_LINK].get("href")
         check_broker_url(str(link), settings, f"the pact {pact.label}'s {PUBLISH_LINK} link")
     return pact
 

@@ -48,29 +48,38 @@ def _read_file(given: str, url: bool) -> tuple[bytes, str]:
         raise PipelineError(f"pact file {printable(path)} cannot be read: {error.strerror}") from None
 
 
-def document_of(data: bytes, location: str, remote: bool) -> dict[str, Any]:
+@frozen
+class PactDocument:
+    """A pact document as read and checked: its JSON, and the parties and message interactions it names."""
+
+    json: dict[str, Any]
+    consumer: str
+    provider: str
+    messages: tuple[str, ...]
+
+
+def document_of(data: bytes, location: str, remote: bool) -> PactDocument:
     """A pact's document, checked as the verifier reads it; PipelineError, one line, when it cannot be read."""
     try:
         document = parse(data)
-        check(document)
+        consumer, provider, messages = check(document)
     except NotAPact as error:
         kind = "pact URL" if remote else "pact file"
         raise PipelineError(f"{kind} {printable(location)} is not a pact the verifier can read: {error}") from None
-    return dict(document)
+    return PactDocument(document, consumer, provider, tuple(messages))
 
 
-def pact_of(document: dict[str, Any], location: str, label: str, remote: bool) -> Pact:
+def pact_of(document: PactDocument, location: str, label: str, remote: bool) -> Pact:
     """The record of a checked pact document; a pact of messages that cannot take results is refused."""
-    consumer, provider, messages = check(document)
-    links = document.get("_links")
+    links = document.json.get("_links")
     pact = Pact(
         location=location,
         label=label,
         remote=remote,
-        consumer=consumer,
-        provider=provider,
-        interactions=len(interactions_of(document) or ()),
-        messages=tuple(messages),
+        consumer=document.consumer,
+        provider=document.provider,
+        interactions=len(interactions_of(document.json) or ()),
+        messages=document.messages,
         takes_results=remote and isinstance(links, dict) and isinstance(links.get(PUBLISH_LINK), dict),
     )
     if pact.messages and not pact.takes_results:
@@ -81,7 +90,7 @@ def pact_of(document: dict[str, Any], location: str, label: str, remote: bool) -
     return pact
 
 
-def load(given: str) -> tuple[dict[str, Any], str]:
+def load(given: str) -> tuple[PactDocument, str]:
     """A pact file's checked document (a path or a `file://` URL) and its path."""
     scheme = urlsplit(given).scheme.lower() if "://" in given else ""
     if scheme not in ("", "file"):

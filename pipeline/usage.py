@@ -78,7 +78,6 @@ def load_pacts(settings: Settings, pact_dir: Path | None = None) -> tuple[str, l
     """Where the pacts come from, and the pacts a verification would read: the files in `pact_dir`, else the
     broker's pacts for verification (its selectors), else the files in PACT_DIR; every pact read and checked
     as the verification reads it (`pipeline.pacts.load`). UsageError, one line, when one cannot be read."""
-    from pipeline.documents import check
     from pipeline.pacts import load
 
     try:
@@ -88,7 +87,7 @@ def load_pacts(settings: Settings, pact_dir: Path | None = None) -> tuple[str, l
             if not paths:
                 raise UsageError(f"no pact files (*.json) in the folder {printable(folder)}")
             documents = [load(str(path)) for path in paths]
-            return f"{folder}/", [Pact(document, check(document)[0], location) for document, location in documents]
+            return f"{folder}/", [Pact(document.json, document.consumer, location) for document, location in documents]
         from pipeline.broker import client, fetch_document, listed_pacts  # the HTTP client: a broker's pacts only
 
         pacts = []
@@ -96,7 +95,7 @@ def load_pacts(settings: Settings, pact_dir: Path | None = None) -> tuple[str, l
             for listed in listed_pacts(http, settings, None):
                 document = fetch_document(http, listed.url, settings, None)
                 selected = selected_as(listed.description, listed.pending, listed.notices)
-                pacts.append(Pact(document, check(document)[0], listed.url, selected))
+                pacts.append(Pact(document.json, document.consumer, listed.url, selected))
     except UsageError:
         raise
     except PipelineError as error:
