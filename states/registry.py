@@ -1,5 +1,3 @@
-"""The declared provider states, found by name, and the machine that applies them to the store."""
-
 from __future__ import annotations
 
 import re
@@ -24,11 +22,6 @@ class UnknownState(LookupError):
         self.known = known
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    """Turn "a product with ID {id} exists" into a regex with a named group per placeholder."""
-    return re.compile(_PLACEHOLDER.sub(r"(?P<\1>.+?)", re.escape(pattern)) + r"\Z")
-
-
 @frozen
 class ProviderState:
     """A declared provider state: a name pattern and the transition it makes on the store."""
@@ -39,12 +32,8 @@ class ProviderState:
 
     @regex.default
     def _regex(self) -> re.Pattern[str]:
-        return _compile(self.pattern)
-
-    def match(self, name: str) -> dict[str, str] | None:
-        """The values named in the pattern, parsed out of a state name, or None."""
-        found = self.regex.match(name)
-        return found.groupdict() if found else None
+        """The pattern as a regex: each {name} a named group, the rest literal."""
+        return re.compile(_PLACEHOLDER.sub(r"(?P<\1>.+?)", re.escape(self.pattern)) + r"\Z")
 
 
 @define
@@ -72,9 +61,9 @@ class StateRegistry:
     def find(self, name: str) -> tuple[ProviderState, dict[str, str]]:
         """The state a name refers to and the values parsed out of it."""
         for state in self.states:
-            values = state.match(name)
-            if values is not None:
-                return state, values
+            found = state.regex.match(name)
+            if found:
+                return state, found.groupdict()
         raise UnknownState(name, self.patterns)
 
 
