@@ -21,10 +21,6 @@ def _text(values: Mapping[str, Any], key: str, default: str) -> str:
     return str(value)
 
 
-def _ids(store: ProductStore) -> dict[str, Any]:
-    return {"ids": [product.id for product in store.all()]}
-
-
 @registry.state("a product with ID {id} exists")
 def product_exists(store: ProductStore, values: Mapping[str, Any]) -> dict[str, Any]:
     """Put the product in the catalogue, with any `type` and `name` the consumer asked for; answers the product."""
@@ -52,11 +48,11 @@ def products_exist(store: ProductStore, values: Mapping[str, Any]) -> dict[str, 
     """Make sure the catalogue holds products (the baseline ones when it is empty); answers `{"ids": [...]}`."""
     if not store.all():
         store.replace(BASELINE)
-    return _ids(store)
+    return {"ids": [product.id for product in store.all()]}
 
 
 @registry.state("no products exist")
 def no_products_exist(store: ProductStore, values: Mapping[str, Any]) -> dict[str, Any]:
     """Empty the catalogue; answers `{"ids": []}`."""
     store.clear()
-    return _ids(store)
+    return {"ids": []}
