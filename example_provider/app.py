@@ -79,13 +79,12 @@ ROUTES: list[BaseRoute] = [
 
 def create_app(store: ProductStore | None = None, *, provider_states: BaseRoute | None = None) -> Starlette:
     """Build the products API over a store; `provider_states` is the private route a verification adds."""
-    store = store if store is not None else ProductStore.with_baseline()
     app = Starlette(
         routes=[*ROUTES, provider_states] if provider_states is not None else ROUTES,
         exception_handlers={HTTPException: http_error},
     )
     app.router.redirect_slashes = False  # a trailing slash is an unknown path: 404, not a redirect built from Host
-    app.state.store = store
+    app.state.store = store if store is not None else ProductStore.with_baseline()
     return app
 
 

@@ -5,17 +5,15 @@ from collections.abc import Iterable
 from attrs import Attribute, define, field, frozen
 
 
-def _non_empty_string(instance: Product, attribute: Attribute[str], value: object) -> None:
-    """Refuse anything that is not a non-empty string."""
-    name = attribute.name
-    if not isinstance(value, str):
-        raise InvalidProduct(f"{name} must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise InvalidProduct(f"{name} must not be empty")
-
-
 class InvalidProduct(ValueError):
     """A product record was given a field it cannot hold."""
+
+
+def _non_empty_string(instance: Product, attribute: Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidProduct(f"{attribute.name} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidProduct(f"{attribute.name} must not be empty")
 
 
 @frozen
