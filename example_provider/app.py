@@ -37,8 +37,7 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI description of the products API, read from the package once (shared: copy it to change it)."""
     import yaml  # here, not at the top: only this route needs it, and a verification run starts faster without
 
-    text = files(__package__).joinpath(DOCUMENT).read_text(encoding="utf-8")
-    document = yaml.safe_load(text)
+    document = yaml.safe_load(files(__package__).joinpath(DOCUMENT).read_text(encoding="utf-8"))
     if not isinstance(document, dict):
         raise ValueError(f"{DOCUMENT} does not hold a mapping")
     return document
