@@ -13,9 +13,8 @@ import httpx
 from attrs import evolve, frozen
 
 from pipeline import PipelineError
-from pipeline.documents import MAX_BYTES, NotAPact, parse
 from pipeline.output import printable
-from pipeline.pacts import PUBLISH_LINK, Pact, PactDocument, document_of, pact_of
+from pipeline.pacts import MAX_BYTES, PUBLISH_LINK, NotAPact, Pact, PactDocument, document_of, pact_of, parse
 from pipeline.settings import Settings
 
 READ_TIMEOUT = 60.0  # seconds one request may wait for the broker, within the deadline

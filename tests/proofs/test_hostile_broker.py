@@ -14,8 +14,8 @@ import pytest
 
 from pipeline import PipelineError
 from pipeline.broker import check_broker_url, client, listed_pacts
-from pipeline.documents import MAX_BYTES, MAX_DEPTH
 from pipeline.github import markdown
+from pipeline.pacts import MAX_BYTES, MAX_DEPTH
 from pipeline.settings import Settings
 from tests.support.broker import BrokerDouble
 from tests.support.runs import TOKEN, consumer_pact, environment, output, project_pact, verify

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from attrs import frozen
 from starlette.responses import Response, StreamingResponse
 
-from pipeline.documents import MAX_BYTES, MAX_DEPTH
+from pipeline.pacts import MAX_BYTES, MAX_DEPTH
 from tests.support.broker.model import HAL_JSON
 
 KINDS = frozenset({"links", "redirect", "deep", "huge", "trickle"})
