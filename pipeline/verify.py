@@ -56,8 +56,13 @@ def chosen(settings: Settings, args: argparse.Namespace, deadline: float) -> tup
     there is a broker, else PACT_DIR), and whether their results are published."""
     publish = settings.publish_results if args.publish is None else args.publish
     pacts: list[Pact] | None = None
-    if url := args.pact_url or settings.pact_url:
-        pacts = [pact_at(url, settings, deadline)]
+    url = args.pact_url or settings.pact_url
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        from pipeline.broker import fetch_pact  # the HTTP client loads only for a pact over HTTP
+
+        pacts = [fetch_pact(url, settings, deadline)]
+    elif url:
+        pacts = [read_pact(url)]
     elif args.pact_dir or not settings.has_broker:
         pacts = local_pacts(args.pact_dir or settings.pact_dir)
     if pacts is not None:
@@ -72,15 +77,6 @@ def chosen(settings: Settings, args: argparse.Namespace, deadline: float) -> tup
 
         pacts = broker_pacts(settings, deadline)
     return pacts, publish
-
-
-def pact_at(url: str, settings: Settings, deadline: float) -> Pact:
-    """One pact by its source: a file here, an http(s) URL through the broker's client."""
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        return read_pact(url)
-    from pipeline.broker import fetch_pact  # the HTTP client loads only for a pact over HTTP
-
-    return fetch_pact(url, settings, deadline)
 
 
 def worker_count(jobs: int, pacts: Sequence[Pact]) -> int:
