@@ -16,25 +16,17 @@ from pathlib import Path
 USER_TRUST = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
+@cache
 def certificates(path: str) -> frozenset[bytes]:
-    """The certificates in a PEM file, each as its DER bytes in base64 with no line breaks."""
+    """The certificates in a PEM file (read once a process), each as its DER bytes in base64 with no line breaks."""
     parts = Path(path).read_bytes().split(b"-----BEGIN CERTIFICATE-----")[1:]
     return frozenset(b"".join(part.partition(b"-----END CERTIFICATE-----")[0].split()) for part in parts)
 
 
-@cache
-def bundle_holds_the_folder(bundle: str, folder: str) -> bool:
-    """Whether a bundle file holds exactly the certificates of the files in a folder (no, when one cannot be read)."""
-    try:
-        in_folder = frozenset().union(*(certificates(entry.path) for entry in os.scandir(folder) if entry.is_file()))
-        return bool(in_folder) and certificates(bundle) == in_folder
-    except OSError:
-        return False
-
-
 def system_bundle(environ: Mapping[str, str], paths: ssl.DefaultVerifyPaths) -> str | None:
-    """The system's bundle file, when it holds the certificate folder's certificates and the user chose no
-    trust other than the system's (SSL_CERT_FILE and SSL_CERT_DIR unset, or naming the system's own)."""
+    """The system's bundle file, when it holds exactly the certificates of the files in the system's certificate
+    folder and the user chose no trust other than the system's (SSL_CERT_FILE and SSL_CERT_DIR unset or naming
+    the system's own); None when one of them cannot be read."""
     folder = next((path for path in (paths.capath, paths.openssl_capath) if path and os.path.isdir(path)), None)
     bundle = next((path for path in (paths.cafile, paths.openssl_cafile) if path and os.path.isfile(path)), None)
     if folder is None or bundle is None:
@@ -42,13 +34,17 @@ def system_bundle(environ: Mapping[str, str], paths: ssl.DefaultVerifyPaths) -> 
     for name, system in (("SSL_CERT_FILE", bundle), ("SSL_CERT_DIR", folder)):
         if environ.get(name) and os.path.realpath(environ[name]) != os.path.realpath(system):
             return None
-    return bundle if bundle_holds_the_folder(bundle, folder) else None
+    try:
+        in_folder = frozenset().union(*(certificates(entry.path) for entry in os.scandir(folder) if entry.is_file()))
+        return bundle if in_folder and certificates(bundle) == in_folder else None
+    except OSError:
+        return None
 
 
 @contextmanager
 def system_trust_read_once(environ: MutableMapping[str, str] = os.environ) -> Iterator[None]:
-    """While verifying, point the verifier at the system's bundle and an empty certificate folder: the
-    certificates trusted stay the same; a user's own SSL_CERT_FILE or SSL_CERT_DIR is left alone."""
+    """While verifying, point the verifier at the system's bundle and an empty certificate folder, when
+    `system_bundle` finds the same certificates trusted that way."""
     bundle = system_bundle(environ, ssl.get_default_verify_paths())
     if bundle is None:
         yield
