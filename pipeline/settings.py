@@ -107,7 +107,10 @@ class Settings:
             pact_url=_url(env, "PACT_URL", ("http", "https", "file"), required=False),
             pact_dir=Path(text("PACT_DIR", "pacts")),
             environment=text("DEPLOY_ENVIRONMENT", "production"),
-            main_branch=text("MAIN_BRANCH") or _origin_head() or "main",
+            # origin/HEAD: the remote's default branch
+            main_branch=text("MAIN_BRANCH")
+            or (_git("symbolic-ref", "--short", "refs/remotes/origin/HEAD") or "").removeprefix("origin/")
+            or "main",
             include_wip_since=text("PACT_INCLUDE_WIP_SINCE", "2020-01-01"),
             pull_request=text("TRAVIS_PULL_REQUEST", "false") != "false"
             or text("GITHUB_EVENT_NAME") in ("pull_request", "pull_request_target"),
@@ -133,13 +136,6 @@ class Settings:
         """Whether a broker is configured at all."""
         return self.broker_url is not None
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """The credential values, so output can be scrubbed of them (a password inside PACT_URL too)."""
-        in_url = unquote(urlsplit(self.pact_url or "").password or "")
-        values = (self.broker_token, self.broker_password, self.travis_token, self.github_token, in_url)
-        return tuple(value for value in values if value)
-
     def on_the_broker(self, url: str) -> bool:
         """Whether a URL may be fetched with the broker's credentials: a file, no broker, or the broker's origin."""
         return "://" not in url or self.broker_url is None or origin(url) == origin(self.broker_url)
@@ -155,9 +151,11 @@ class Settings:
         return {}
 
     def scrub(self, text: str) -> str:
-        """The text with every credential replaced by asterisks."""
-        for secret in self.secrets:
-            text = text.replace(secret, "********")
+        """The text with every credential replaced by asterisks (a password inside PACT_URL too)."""
+        in_url = unquote(urlsplit(self.pact_url or "").password or "")
+        for secret in (self.broker_token, self.broker_password, self.travis_token, self.github_token, in_url):
+            if secret:
+                text = text.replace(secret, "********")
         return text
 
 
@@ -187,12 +185,10 @@ def origin(url: str) -> tuple[str, str | None, int | None]:
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """A yes/no variable: true, yes, on or 1 (in any case) is yes."""
     return env[name].lower() in {"1", "true", "yes", "on"} if name in env else default
 
 
 def _count(env: Mapping[str, str], name: str, default: int, least: int = 0) -> int:
-    """A whole number of `least` or more."""
     if (text := env.get(name)) is None:
         return default
     if not (text.isascii() and text.isdigit()) or int(text) < least:
@@ -243,8 +239,3 @@ def _git(*args: str) -> str | None:
 def _git_branch() -> str | None:
     """The checked-out branch, or None on a detached commit (git answers `HEAD` there)."""
     return None if (branch := _git("rev-parse", "--abbrev-ref", "HEAD")) == "HEAD" else branch
-
-
-def _origin_head() -> str | None:
-    """The branch git knows as origin/HEAD: the remote's default branch."""
-    return (_git("symbolic-ref", "--short", "refs/remotes/origin/HEAD") or "").removeprefix("origin/") or None

@@ -21,8 +21,6 @@ from pipeline.settings import REPORT, Settings, SettingsError, read_environment
 from pipeline.trust import system_trust_read_once
 from pipeline.verifier import verify_here
 
-INTERACTIONS_PER_WORKER = 30  # a worker process costs about 10 interactions' time; from 15 each, two save some
-
 
 def at_least_one(text: str) -> int:
     """An argparse type: a whole number of 1 or more."""
@@ -56,8 +54,13 @@ def chosen(settings: Settings, args: argparse.Namespace, deadline: float) -> tup
     there is a broker, else PACT_DIR), and whether their results are published."""
     publish = settings.publish_results if args.publish is None else args.publish
     pacts: list[Pact] | None = None
-    if url := args.pact_url or settings.pact_url:
-        pacts = [pact_at(url, settings, deadline)]
+    url = args.pact_url or settings.pact_url
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        from pipeline.broker import fetch_pact  # the HTTP client loads only for a pact over HTTP
+
+        pacts = [fetch_pact(url, settings, deadline)]
+    elif url:
+        pacts = [read_pact(url)]
     elif args.pact_dir or not settings.has_broker:
         pacts = local_pacts(args.pact_dir or settings.pact_dir)
     if pacts is not None:
@@ -72,23 +75,6 @@ def chosen(settings: Settings, args: argparse.Namespace, deadline: float) -> tup
 
         pacts = broker_pacts(settings, deadline)
     return pacts, publish
-
-
-def pact_at(url: str, settings: Settings, deadline: float) -> Pact:
-    """One pact by its source: a file here, an http(s) URL through the broker's client."""
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        return read_pact(url)
-    from pipeline.broker import fetch_pact  # the HTTP client loads only for a pact over HTTP
-
-    return fetch_pact(url, settings, deadline)
-
-
-def worker_count(jobs: int, pacts: Sequence[Pact]) -> int:
-    """How many worker processes are worth starting: at most one per pact, and one per INTERACTIONS_PER_WORKER
-    interactions (one per pact when one could not be read)."""
-    interactions = sum(pact.interactions for pact in pacts)
-    by_size = len(pacts) if any(pact.problem for pact in pacts) else -(-interactions // INTERACTIONS_PER_WORKER)
-    return max(1, min(jobs, len(pacts), by_size))
 
 
 def report(settings: Settings | None, path: Path, pacts: Sequence[PactResult], problem: str | None = None) -> None:
@@ -115,11 +101,11 @@ def verified(settings: Settings, args: argparse.Namespace) -> Verification:
     try:
         deadline = time.monotonic() + settings.verify_timeout
         pacts, publish = chosen(settings, args, deadline)
-        workers = worker_count(args.jobs or settings.jobs, pacts)
-        if workers > 1:
-            from pipeline.workers import verify_in_workers  # only a parallel run needs processes
+        jobs = args.jobs or settings.jobs
+        if jobs > 1:
+            from pipeline.workers import verify_in_workers  # only a run of more than one job may need processes
 
-            verification = verify_in_workers(settings, pacts, workers, publish=publish, deadline=deadline)
+            verification = verify_in_workers(settings, pacts, jobs, publish=publish, deadline=deadline)
         else:
             verification = verify_here(settings, pacts, publish=publish, deadline=deadline)
     except PipelineError as error:

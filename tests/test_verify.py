@@ -17,8 +17,8 @@ import pytest
 from junitparser import JUnitXml
 
 from pipeline.pacts import Pact
-from pipeline.verify import main, worker_count
-from pipeline.workers import start_method
+from pipeline.verify import main
+from pipeline.workers import start_method, worker_count
 from tests.support.runs import environment
 
 PACTS = Path(__file__).resolve().parent.parent / "pacts"
