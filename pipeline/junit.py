@@ -75,8 +75,7 @@ def document(name: str, suites: Sequence[Suite]) -> ET.ElementTree:
 
 
 def takes_report(path: Path) -> bool:
-    """Whether a report goes to `path`: not to /dev/null; one that is not a regular file (a folder, a device,
-    a FIFO, a link) is refused, and never replaced."""
+    """Whether a report goes to `path` (not to /dev/null); a link, or anything but a regular file, is refused."""
     if path == Path(os.devnull):
         return False
     try:

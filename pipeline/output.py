@@ -49,17 +49,17 @@ class Filter:
     target: int
     scrub: Callable[[str], str] = str  # credentials out of every line
     panicked: bool = False
-    in_panic: bool = False
 
     def pass_on(self, source: int) -> None:
+        in_panic = False
         with open(source, "rb") as lines:
             for raw in lines:
                 line = COLOUR.sub("", raw.decode("utf-8", errors="replace").rstrip("\r\n"))
                 if PANIC.match(line):
-                    self.panicked = self.in_panic = True
+                    self.panicked = in_panic = True
                     os.write(self.target, b"(the verifier stopped on an internal error; its details are not shown)\n")
-                elif self.in_panic:
-                    self.in_panic = not line.startswith(PANIC_END)
+                elif in_panic:
+                    in_panic = not line.startswith(PANIC_END)
                 else:
                     os.write(self.target, (safe_line(self.scrub(line)) + "\n").encode("utf-8"))
 
