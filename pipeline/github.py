@@ -1,4 +1,4 @@
-"""What a build shows: its own lines, and on a GitHub Actions run page annotations and the job summary."""
+"""What a build shows: its own lines in the log, and on GitHub Actions annotations and the job summary."""
 
 from __future__ import annotations
 
