@@ -9,8 +9,8 @@ from typing import Literal
 from attrs import frozen
 
 from pipeline import PipelineError, build, interruption, leave, stopped_by_sigterm, usage_report, webhooks
-from pipeline.github import summary_line
-from pipeline.output import safe_line, say
+from pipeline.github import say, summary_line
+from pipeline.output import safe_line
 from pipeline.settings import Settings
 from pipeline.webhooks import GITHUB, TRAVIS
 

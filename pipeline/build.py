@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipeline import PipelineError, pact_cli
-from pipeline.github import summary_line
+from pipeline.github import say, summary_line
 from pipeline.junit import discard
-from pipeline.output import printable, say
+from pipeline.output import printable
 from pipeline.settings import Settings
 from pipeline.usage_report import show_usage
 

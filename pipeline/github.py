@@ -1,12 +1,11 @@
-"""What a build shows on a GitHub Actions run page: workflow-command annotations and the job summary."""
+"""What a build shows: its own lines in the log, and on GitHub Actions annotations and the job summary."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from pipeline.junit import case_name
-from pipeline.output import printable
+from pipeline.output import printable, safe_line
 from pipeline.results import PactResult
 from pipeline.settings import Settings
 
@@ -49,6 +48,11 @@ def append_summary(settings: Settings, text: str) -> None:
             summary.write(text if text.endswith("\n") else text + "\n")
 
 
+def say(step: str, message: str) -> None:
+    """One line of the pipeline's own report."""
+    print(safe_line(f"[{step}] {message}"), flush=True)
+
+
 def summary_line(settings: Settings, text: str) -> None:
     """One line of the build's steps in the job summary, its text kept literal."""
     append_summary(settings, f"- {markdown(text)}")
@@ -65,7 +69,7 @@ def job_summary(pacts: Sequence[PactResult]) -> str:
         for item in result.interactions:
             if not item.passed:
                 counted = " (pending, not counted)" if item.pending else ""
-                name = f"{markdown(item.consumer)}: {markdown(case_name(item))}"
+                name = f"{markdown(item.consumer)}: {markdown(item.name)}"
                 problems.append(f"- **{name}**{counted}: {markdown(item.mismatch)}")
         label = markdown(result.pact.label)
         problems += [f"- {label}: {markdown(error)}" for error in result.errors]
@@ -82,7 +86,7 @@ def show_verification(settings: Settings, pacts: Sequence[PactResult], problem: 
     for result in pacts:
         for item in result.interactions:
             if not item.passed:
-                title = f"{'pending pact ' if item.pending else ''}{item.consumer}: {case_name(item)}"
+                title = f"{'pending pact ' if item.pending else ''}{item.consumer}: {item.name}"
                 notes.append(annotation("warning" if item.pending else "error", title, item.mismatch))
         notes += [annotation("error", f"pact {result.pact.label}", error) for error in result.errors]
     for note in notes:

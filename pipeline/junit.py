@@ -15,6 +15,7 @@ from pipeline.output import printable
 from pipeline.results import Interaction, PactResult
 
 PENDING = "pending pact: this failure does not fail the build"
+COUNTED = {"failures": "failure", "errors": "error", "skipped": "skipped"}  # a count, and the kind of case it counts
 
 
 @frozen
@@ -50,9 +51,9 @@ def document(name: str, suites: Sequence[Suite]) -> ET.ElementTree:
     """The report: a testsuite per suite, counted, and the counts over them all."""
     root = ET.Element("testsuites", name=name)
     for suite in suites:
-        counts = {kind: sum(case.kind == kind for case in suite.cases) for kind in ("failure", "error", "skipped")}
-        element = ET.SubElement(root, "testsuite", name=printable(suite.name), tests=str(len(suite.cases)))
-        element.attrib |= {f"{kind}s" if kind != "skipped" else kind: str(n) for kind, n in counts.items()}
+        kinds = [case.kind for case in suite.cases]
+        counts = {count: str(kinds.count(kind)) for count, kind in COUNTED.items()}
+        element = ET.SubElement(root, "testsuite", {"name": printable(suite.name), "tests": str(len(kinds))} | counts)
         element.set("time", f"{suite.seconds:.3f}")
         if suite.properties:
             properties = ET.SubElement(element, "properties")
@@ -67,36 +68,37 @@ def document(name: str, suites: Sequence[Suite]) -> ET.ElementTree:
                 mark = ET.SubElement(item, case.kind, {"type": case.type} if case.type else {})
                 mark.set("message", printable(case.message))
                 mark.text = representable(case.text or case.message)
-    for count in ("tests", "failures", "errors", "skipped"):
+    for count in ("tests", *COUNTED):
         root.set(count, str(sum(int(suite.get(count, "0")) for suite in root)))
     root.set("time", f"{sum(float(suite.get('time', '0')) for suite in root):.3f}")
     return ET.ElementTree(root)
 
 
-def check_path(path: Path) -> None:
-    """Refuse a report path that is not a regular file (a folder, a device, a FIFO, a link): it is never replaced."""
+def takes_report(path: Path) -> bool:
+    """Whether a report goes to `path` (not to /dev/null); a link, or anything but a regular file, is refused."""
+    if path == Path(os.devnull):
+        return False
     try:
-        unusable = path != Path(os.devnull) and (path.is_symlink() or (path.exists() and not path.is_file()))
+        unusable = path.is_symlink() or (path.exists() and not path.is_file())
     except OSError as error:  # a name too long, a folder that cannot be searched
         raise PipelineError(f"the report path {printable(path)} cannot be used: {error.strerror}") from None
     if unusable:
         raise PipelineError(f"the report path {printable(path)} is not a regular file: it is left untouched")
+    return True
 
 
 def discard(path: Path) -> None:
-    """Remove the report an earlier run left, so that it is never taken for this run's; only a regular file."""
-    check_path(path)
+    """Remove the report an earlier run left, so that it is never taken for this run's."""
     try:
-        if path.is_file() and path != Path(os.devnull):  # never a device such as /dev/null
+        if takes_report(path) and path.is_file():
             path.unlink()
     except OSError as error:
         raise PipelineError(f"the report {printable(path)} cannot be removed: {error.strerror}") from None
 
 
 def write(path: Path, name: str, suites: Sequence[Suite]) -> None:
-    """Write the report to a new file beside `path`, then rename it there: two runs never mix. /dev/null: no report."""
-    check_path(path)
-    if path == Path(os.devnull):
+    """Write the report to a new file beside `path`, then rename it there: two runs never mix."""
+    if not takes_report(path):
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tree = document(name, suites)
@@ -111,18 +113,12 @@ def write(path: Path, name: str, suites: Sequence[Suite]) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
-def case_name(item: Interaction) -> str:
-    """An interaction by its description and provider states, as the summary names it."""
-    given = f" given {', '.join(item.states)}" if item.states else ""
-    return printable(f"{item.description}{given}")
-
-
 def _case(classname: str, item: Interaction, seconds: float) -> Case:
     if item.passed:
-        return Case(classname, case_name(item), seconds)
+        return Case(classname, item.name, seconds)
     kind = "skipped" if item.pending else ("error" if item.did_not_run else "failure")
     message = f"{PENDING}: {item.mismatch}" if item.pending else item.mismatch
-    return Case(classname, case_name(item), seconds, kind, message, item.details or item.mismatch)
+    return Case(classname, item.name, seconds, kind, message, item.details or item.mismatch)
 
 
 def pact_suite(result: PactResult) -> Suite:

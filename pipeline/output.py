@@ -13,8 +13,7 @@ from attrs import define
 
 # `scheme://user:password@host...`: everything between `//` and the last `@` before the path is user information.
 USER_INFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s@]*@")
-# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: what could end a line,
-# move the cursor or start a terminal escape sequence.
+# C0 and C1 controls, DEL, U+2028 and U+2029: what could end a line, move the cursor or start a terminal escape.
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 PANIC = re.compile(r"^thread '.*' panicked at ")
 PANIC_END = "Caught panic with error"
@@ -32,22 +31,15 @@ def _escape(found: re.Match[str]) -> str:
 
 
 def printable(text: object) -> str:
-    """Outside text (a name from a pact, a URL) as one printable line: control characters escaped as
-    `\\xNN`, so it can neither start a line of its own nor carry a terminal escape sequence, and URLs masked."""
+    """Outside text (a name from a pact, a URL) as one printable line: control characters escaped, URLs masked."""
     return mask_urls(CONTROL.sub(_escape, str(text)))
 
 
 def safe_line(text: str) -> str:
-    """One line of output that may hold outside text: printable, and never read by GitHub Actions as a
-    workflow command (a line that starts, after blanks, with `::`)."""
+    """One line of output that may hold outside text: printable, never read by GitHub Actions as a command (`::`)."""
     line = printable(text)
     blanks = len(line) - len(line.lstrip())
     return line[:blanks] + "\\x3a" + line[blanks + 1 :] if line[blanks:].startswith("::") else line
-
-
-def say(step: str, message: str) -> None:
-    """One line of the pipeline's own report."""
-    print(safe_line(f"[{step}] {message}"), flush=True)
 
 
 @define
@@ -57,25 +49,24 @@ class Filter:
     target: int
     scrub: Callable[[str], str] = str  # credentials out of every line
     panicked: bool = False
-    in_panic: bool = False
 
     def pass_on(self, source: int) -> None:
+        in_panic = False
         with open(source, "rb") as lines:
             for raw in lines:
                 line = COLOUR.sub("", raw.decode("utf-8", errors="replace").rstrip("\r\n"))
                 if PANIC.match(line):
-                    self.panicked = self.in_panic = True
+                    self.panicked = in_panic = True
                     os.write(self.target, b"(the verifier stopped on an internal error; its details are not shown)\n")
-                elif self.in_panic:
-                    self.in_panic = not line.startswith(PANIC_END)
+                elif in_panic:
+                    in_panic = not line.startswith(PANIC_END)
                 else:
                     os.write(self.target, (safe_line(self.scrub(line)) + "\n").encode("utf-8"))
 
 
 @contextmanager
 def filtered_output(scrub: Callable[[str], str] = str) -> Iterator[Filter]:
-    """While the block runs, everything written to fd 1 and 2 goes through a Filter to the first's old target:
-    the verifier writes to them itself, names from pacts included."""
+    """While the block runs, what the verifier writes to fd 1 and 2 goes through a Filter to fd 1's old target."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)

@@ -30,6 +30,11 @@ class Interaction:
     did_not_run: bool = False  # its request was never made: a provider state refused, the request failed
     seconds: float | None = None  # as the verifier timed it
 
+    @property
+    def name(self) -> str:
+        """Its description and provider states, as the summary and the report name it."""
+        return f"{self.description} given {', '.join(self.states)}" if self.states else self.description
+
 
 @frozen
 class PactResult:
@@ -115,8 +120,7 @@ def seconds(duration: object) -> float | None:
 
 
 def interactions(pact: Pact, results: dict[str, Any], refused: Sequence[dict[str, Any]]) -> tuple[Interaction, ...]:
-    """The verifier's interaction results; a message interaction fails as not supported, and one whose
-    provider state was refused says the refusal, as one that did not run."""
+    """The verifier's interaction results; a message interaction fails as not supported, a refused state is said."""
     found = []
     for item in results.get("interactionResults", []):
         states = tuple(item.get("providerStates") or ())
@@ -155,8 +159,7 @@ def summary(pacts: Sequence[PactResult]) -> str:
     lines = ["", "Summary:"]
     for item in (item for pact in pacts for item in pact.interactions):
         mark = "passed" if item.passed else ("failed (pending, not counted)" if item.pending else "FAILED")
-        given = f" given {', '.join(item.states)}" if item.states else ""
-        lines.append(f"  {mark:>6}  {item.consumer}: {item.description}{given}")
+        lines.append(f"  {mark:>6}  {item.consumer}: {item.name}")
         if item.mismatch:
             lines.append(f"          {item.mismatch}")
     for refusal in (refusal for pact in pacts for refusal in pact.refused_states):
@@ -168,32 +171,27 @@ def summary(pacts: Sequence[PactResult]) -> str:
     return "\n".join(safe_line(line) for line in lines)
 
 
-def verdict(pacts: Sequence[PactResult], workers: int = 0, publish: bool = False) -> str:
-    """The last line of a verification: the counts, and the first reason when it failed. With workers, the
-    pacts and workers are counted, and a failure names its pact."""
+def verdict(pacts: Sequence[PactResult]) -> str:
+    """The last line of a verification in one process: the counts, and the first reason when it failed."""
+    return closing(pacts, reason(pacts), published=all(pact.published for pact in pacts))
+
+
+def closing(pacts: Sequence[PactResult], failure: str, published: bool, counted: str = "") -> str:
+    """A verdict line: the counts (and what else was `counted`), then why it failed or whether it published."""
     passed = sum(pact.passed_count for pact in pacts)
-    counts = f"{passed} passed, {sum(len(pact.interactions) for pact in pacts) - passed} failed"
-    if workers:
-        counts += f" in {len(pacts)} pacts ({workers} workers)"
-        broken = [f"{pact.pact.label}: {reason([pact])}" for pact in pacts if pact.exit_code]
-        more = f" (and {len(broken) - 1} more failed pacts)" if len(broken) > 1 else ""
-        failure = f"{broken[0]}{more}" if broken else ""
-    else:  # the pacts of one process, counted as one run
-        unsound = any(pact.failed or pact.errors or pact.publish_errors for pact in pacts)
-        failure = reason(pacts) if unsound or not any(pact.interactions for pact in pacts) else ""
-        publish = True
+    counts = f"{passed} passed, {sum(len(pact.interactions) for pact in pacts) - passed} failed{counted}"
     if failure:
         return safe_line(f"verification FAILED ({counts}): {failure}")
-    published = publish and bool(pacts) and all(pact.published for pact in pacts)
     return safe_line(f"verification passed: {counts}{'; results published' if published else ''}")
 
 
 def reason(pacts: Sequence[PactResult]) -> str:
-    """Why these pacts failed, in a few words."""
+    """Why these pacts failed, in a few words; empty when they did not."""
     if errors := [error for pact in pacts for error in pact.errors]:
         return errors[0]
     if publish_errors := [error for pact in pacts for error in pact.publish_errors]:
         return f"the results were NOT published: {publish_errors[0]}"
     if not any(pact.interactions for pact in pacts):
         return "no interactions were verified: the pacts were empty or not pact documents"
-    return f"{sum(len(pact.failed) for pact in pacts)} interaction(s) failed"
+    failed = sum(len(pact.failed) for pact in pacts)
+    return f"{failed} interaction(s) failed" if failed else ""

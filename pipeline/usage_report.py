@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import PipelineError
-from pipeline.github import append_summary, markdown, summary_line
-from pipeline.output import printable, say
+from pipeline.github import append_summary, markdown, say, summary_line
+from pipeline.output import printable
 from pipeline.settings import Settings
 from pipeline.usage import Entry, UsageMap, Use, read_usage
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from attrs import frozen
 
 from pipeline import PipelineError, pact_cli
-from pipeline.output import say
+from pipeline.github import say
 from pipeline.settings import Settings
 
 BODIES = Path(__file__).resolve().parent.parent / "pactflow"

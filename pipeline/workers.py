@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.output import safe_line
 from pipeline.pacts import Pact
-from pipeline.results import PactResult, Verification, verdict
+from pipeline.results import PactResult, Verification, closing, reason
 from pipeline.settings import Settings
 from pipeline.verifier import verify_here
 
@@ -59,6 +59,15 @@ def work(
             parent.send(result)
     except KeyboardInterrupt:
         sys.exit(130)  # the parent says it was interrupted, once
+
+
+def verdict(pacts: Sequence[PactResult], workers: int, publish: bool) -> str:
+    """The last line of a verification in workers: the pacts and workers counted too, a failure naming its pact."""
+    broken = [f"{pact.pact.label}: {reason([pact])}" for pact in pacts if pact.exit_code]
+    more = f" (and {len(broken) - 1} more failed pacts)" if len(broken) > 1 else ""
+    failure = f"{broken[0]}{more}" if broken else ""
+    published = publish and bool(pacts) and all(pact.published for pact in pacts)
+    return closing(pacts, failure, published, counted=f" in {len(pacts)} pacts ({workers} workers)")
 
 
 class Dispatch:

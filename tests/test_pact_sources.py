@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.pacts import Pact
-from pipeline.results import Interaction, PactResult, verdict
+from pipeline.results import Interaction, PactResult
 from pipeline.verify import main
+from pipeline.workers import verdict
 from tests.support.broker import BrokerDouble
 from tests.support.runs import PROVIDER, TOKEN, consumer_pact, environment, make, output, pipeline, verify, verify_pact
 
