@@ -14,7 +14,17 @@ from attrs import evolve, frozen
 
 from pipeline import PipelineError
 from pipeline.output import printable
-from pipeline.pacts import MAX_BYTES, PUBLISH_LINK, NotAPact, Pact, PactDocument, document_of, pact_of, parse
+from pipeline.pacts import (
+    MAX_BYTES,
+    PUBLISH_LINK,
+    NotAPact,
+    Pact,
+    PactDocument,
+    document_of,
+    pact_of,
+    parse,
+    scheme_of,
+)
 from pipeline.settings import Settings
 
 READ_TIMEOUT = 60.0  # seconds one request may wait for the broker, within the deadline
@@ -35,6 +45,7 @@ class BrokerTimeout(PipelineError):
 
 def check_broker_url(url: str, settings: Settings, what: str) -> None:
     """Refuse, before anything is sent, a URL the broker's credentials must not go to."""
+    scheme_of(url, what)  # a URL that is not one is refused in one line
     if not settings.on_the_broker(url):
         raise PipelineError(
             f"{what} {printable(url)} is not on the broker {printable(settings.broker_url)}: "
@@ -91,7 +102,7 @@ def answer(
 
 def fetch_document(http: httpx.Client, url: str, settings: Settings, deadline: float | None) -> PactDocument:
     """A pact document by its http(s) URL, read and checked; with a broker, only on the broker's origin."""
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
+    if scheme_of(url) not in ("http", "https"):
         raise PipelineError(f"the broker listed the pact {printable(url)}: only http(s) URLs are read")
     who = "the broker" if settings.has_broker else "the server"  # a pact on a server that is no broker
     try:

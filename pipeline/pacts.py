@@ -156,15 +156,26 @@ def pact_of(document: PactDocument, location: str, label: str, remote: bool) -> 
     return pact
 
 
+def scheme_of(source: str, what: str = "pact source") -> str:
+    """How a source is read: "" for a path, else its URL's scheme; PipelineError for a URL that is not one."""
+    if "://" not in source:
+        return ""
+    try:
+        parts = urlsplit(source)
+        parts.port  # noqa: B018  # raises for a port that is not a number from 0 to 65535
+    except ValueError as error:
+        raise PipelineError(f"{what} {printable(source)} is not a usable URL ({error})") from None
+    return parts.scheme.lower()
+
+
 def load(given: str) -> tuple[PactDocument, str]:
     """A pact file's checked document (a path or a `file://` URL) and its path."""
-    parts = urlsplit(given)
-    scheme = parts.scheme.lower() if "://" in given else ""
+    scheme = scheme_of(given)
     if scheme not in ("", "file"):
         raise PipelineError(f"pact source {printable(given)} is neither a file nor an http(s) URL")
-    if scheme == "file" and parts.netloc not in ("", "localhost"):
+    if scheme == "file" and urlsplit(given).netloc not in ("", "localhost"):
         raise PipelineError(f"pact URL {printable(given)} names a file on another host")
-    path = Path(unquote(parts.path)) if scheme == "file" else Path(given)
+    path = Path(unquote(urlsplit(given).path)) if scheme == "file" else Path(given)
     if not path.is_file():
         raise PipelineError(f"pact file not found: {printable(path)}")
     if path.stat().st_size > MAX_BYTES:

@@ -8,14 +8,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from attrs import evolve
 
 from pipeline import PipelineError, interruption, leave, stopped_by_sigterm
 from pipeline.junit import discard, write_verification
 from pipeline.output import printable, safe_line
-from pipeline.pacts import Pact, local_pacts, read_pact
+from pipeline.pacts import Pact, local_pacts, read_pact, scheme_of
 from pipeline.results import PactResult, Verification
 from pipeline.settings import REPORT, Settings, SettingsError, read_environment
 from pipeline.trust import system_trust_read_once
@@ -55,7 +54,7 @@ def chosen(settings: Settings, args: argparse.Namespace, deadline: float) -> tup
     publish = settings.publish_results if args.publish is None else args.publish
     pacts: list[Pact] | None = None
     url = args.pact_url or settings.pact_url
-    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+    if url and scheme_of(url) in ("http", "https"):
         from pipeline.broker import fetch_pact  # the HTTP client loads only for a pact over HTTP
 
         pacts = [fetch_pact(url, settings, deadline)]

@@ -186,6 +186,13 @@ def test_a_pact_the_verifier_cannot_read_is_one_line(
         ("file://other-host/x.json", "pact URL file://other-host/x.json names a file on another host"),
         ("ftp://127.0.0.1/x.json", "pact source ftp://127.0.0.1/x.json is neither a file nor an http(s) URL"),
         ("http://127.0.0.1:1/x.json", "could not fetch the pact http://127.0.0.1:1/x.json: ConnectError"),
+        ("http://[x/a.json", "pact source http://[x/a.json is not a usable URL (Invalid IPv6 URL)"),
+        ("file://[x/a.json", "pact source file://[x/a.json is not a usable URL (Invalid IPv6 URL)"),
+        (
+            "http://127.0.0.1:99999/x.json",
+            "pact source http://127.0.0.1:99999/x.json is not a usable URL (Port out of range 0-65535)",
+        ),
+        ("//[x/a.json", "pact file not found: //[x/a.json"),
     ],
 )
 def test_a_source_that_cannot_be_read_is_one_line(

@@ -141,3 +141,15 @@ def test_a_deep_huge_or_trickling_answer_stops_the_run_and_says_so(
     assert said in last_word(text)
     assert said in report
     assert markdown(said) in summary
+
+
+@pytest.mark.parametrize("route", ["index", "for_verification", "pact"])
+def test_a_link_that_is_no_url_is_one_line(proof: Proof, broker: BrokerDouble, tmp_path: Path, route: str) -> None:
+    broker.hostile(route, "links", to="http://[not-a-host")
+    code, text, report, _ = run(broker, tmp_path)
+    proof.count("hostile answers")
+    assert code == 2
+    assert "http://[not-a-host" in last_word(text) and "is not a usable URL" in last_word(text)
+    assert "is not a usable URL" in report
+    assert "Traceback" not in text
+    assert broker.verification_results == []

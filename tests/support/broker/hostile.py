@@ -4,8 +4,8 @@ the pipeline refusing it. One per kind of edge:
 - `links`: the route's own answer with every link to the broker pointed at `to` instead (another origin,
   `http` for `https`, a `file://` or any other URL);
 - `redirect`: a 307 to `to` followed by the path asked for;
-- `deep`: a JSON answer nested deeper than the pipeline reads (`documents.MAX_DEPTH`);
-- `huge`: a JSON answer larger than `documents.MAX_BYTES`, streamed, without a length;
+- `deep`: a JSON answer nested deeper than the pipeline reads (`pacts.MAX_DEPTH`);
+- `huge`: a JSON answer larger than `pacts.MAX_BYTES`, streamed, without a length;
 - `trickle`: the route's own answer, one byte every `every` seconds: each read gets a byte in time, so only
   a deadline over the whole conversation stops it.
 """
