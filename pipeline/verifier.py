@@ -9,7 +9,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 from urllib.parse import unquote
 
@@ -24,6 +24,9 @@ from states import ProviderStates, create_verification_app
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # pact-python sends usage data unless told not to
 
 from pact import Verifier
+
+# Set before the first Verifier: the verifier forwards its info events to `logging`, where nothing shows them.
+logging.getLogger("pact.ffi").setLevel(logging.WARNING)
 
 PROGRESS_EVERY = 10.0  # seconds between the lines that say a long verification is alive
 PUBLISH_FAILURE = re.compile(r"path '(?P<path>[^']+)' failed: (?P<answer>\d{3}[^.]*)")
@@ -51,9 +54,8 @@ def verifier_for(pact: Pact, settings: Settings, provider_url: str, states_url: 
 def verify_here(
     settings: Settings, pacts: Sequence[Pact], *, publish: bool, deadline: float, progress: TextIO | None = None
 ) -> Verification:
-    """Serve the verification app on loopback, verify each pact against it in turn with a verifier of its own
-    (in a thread, so that Ctrl-C and the deadline reach this one), and print one summary. The progress lines
-    go to `progress` (default: standard output)."""
+    """Serve the verification app on loopback, verify each pact against it in turn with a verifier of its own (in
+    a thread, so that Ctrl-C and the deadline reach this one), and print one summary; progress goes to `progress`."""
     announce(settings, pacts)
     app = create_verification_app()
     states: ProviderStates = app.state.provider_states
@@ -66,7 +68,7 @@ def verify_here(
             verifier = verifier_for(pact, settings, base_url, base_url + app.state.states_path, publish=publish)
             verifying = threading.Thread(target=_verify, args=(verifier,), name=VERIFIER_THREAD, daemon=True)
             refused_before, started = len(states.refused), time.monotonic()
-            with publish_failures() as publish_errors, filtered_output(settings.scrub) as output:
+            with PublishWatch() as publish_errors, filtered_output(settings.scrub) as output:
                 verifying.start()
                 finished = wait(verifying, pact, states, deadline, progress or sys.stdout)
             took = time.monotonic() - started
@@ -98,8 +100,7 @@ def announce(settings: Settings, pacts: Sequence[Pact]) -> None:
 
 
 def wait(verifying: threading.Thread, pact: Pact, states: ProviderStates, deadline: float, out: TextIO) -> bool:
-    """Wait for the verifier until the deadline, saying on `out` every PROGRESS_EVERY seconds how far it is;
-    answer whether it finished."""
+    """Wait for the verifier until the deadline, saying how far it is every PROGRESS_EVERY seconds; did it finish?"""
     while verifying.is_alive() and (left := deadline - time.monotonic()) > 0:
         verifying.join(min(left, PROGRESS_EVERY))
         if verifying.is_alive() and time.monotonic() < deadline:
@@ -132,11 +133,18 @@ def result(
 
 
 class PublishWatch(logging.Handler):
-    """Collects the verifier's errors about publishing, which it logs but does not raise."""
+    """In a `with` block, collects the verifier's errors about publishing, which it logs but does not raise."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.errors: list[str] = []
+
+    def __enter__(self) -> list[str]:
+        logging.getLogger("pact.ffi").addHandler(self)
+        return self.errors
+
+    def __exit__(self, *exception: object) -> None:
+        logging.getLogger("pact.ffi").removeHandler(self)
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
@@ -145,14 +153,3 @@ class PublishWatch(logging.Handler):
             self.errors.append(
                 f"the broker answered {found['answer']} to {unquote(found['path'])}" if found else message
             )
-
-
-@contextlib.contextmanager
-def publish_failures() -> Iterator[list[str]]:
-    """While the block runs, the verifier's logged errors about publishing are collected into the list yielded."""
-    watch, logger = PublishWatch(), logging.getLogger("pact.ffi")
-    logger.addHandler(watch)
-    try:
-        yield watch.errors
-    finally:
-        logger.removeHandler(watch)
