@@ -41,6 +41,7 @@ SERVING_OPTIONS = (*FAST_SERVER, "--no-access-log")  # the recommended serving s
 PROJECT_APP = "example_provider.app:app"
 BASELINE_APP = "baseline_app:app"
 ENDPOINTS = ("/product/10", "/products")
+GOAL_PATH = "/product/10"  # the read with a throughput goal; the list is measured beside it
 CONNECTIONS = 50
 WARM_UP = 2.0  # seconds of load per server and endpoint before measuring
 WRK_INSTALL = "wrk is not installed: `apt-get install -y wrk` (Debian/Ubuntu) or `brew install wrk`"
@@ -220,8 +221,7 @@ def serving_rows(reps: int, seconds: float) -> list[Row]:
                 f"{mine.rps:,.0f} req/s (spread {mine.spread:.0%})",
                 f"{base.rps:,.0f} req/s (spread {base.spread:.0%})",
                 ratio(mine.rps, base.rps),
-                "≥ 0.80",
-                mine.rps >= 0.8 * base.rps,
+                *(("≥ 0.80", mine.rps >= 0.8 * base.rps) if path == GOAL_PATH else ()),
             )
         )
         rows.append(
