@@ -44,9 +44,8 @@ SET_UPS = {
     ),
 }
 RENDERINGS = {
-    "the project: JSON per request, the store on request.app.state (app.py)": "as_is",
+    "the project: JSON per request, the endpoints holding the store (app.py)": "as_is",
     "json.dumps per response": "json_dumps",
-    "the project's JSON, the endpoints holding the store": "shared_encoder",
     "orjson.dumps per response": "orjson_render",
     "JSON cached per product value": "cached_per_product",
 }

@@ -40,7 +40,7 @@ def _rendering_per_response(render: Callable[[Any], bytes]) -> Starlette:
 
 
 def as_is() -> Starlette:
-    """The project's app exactly as it is: each answer rendered per request from the store on `request.app.state`."""
+    """The project's app exactly as it is: each answer rendered per request from the store its endpoints hold."""
     return create_app()
 
 
@@ -49,11 +49,6 @@ def json_dumps() -> Starlette:
     return _rendering_per_response(
         lambda content: json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
     )
-
-
-def shared_encoder() -> Starlette:
-    """The project's rendering (one `json.JSONEncoder` made once), the endpoints holding the store themselves."""
-    return _rendering_per_response(render_json)
 
 
 def orjson_render() -> Starlette:

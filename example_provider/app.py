@@ -5,6 +5,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from attrs import frozen
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -54,36 +55,40 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-async def list_products(request: Request) -> JSONResponse:
-    """Every product in the catalogue, `[]` when it is empty."""
-    return JSONResponse([product.to_json() for product in request.app.state.store.all()])
+@frozen
+class ProductsAPI:
+    """The products API's read endpoints, each holding the store it answers from."""
 
+    store: ProductStore
 
-async def get_product(request: Request) -> JSONResponse:
-    """One product by id, or 404."""
-    product_id = request.path_params["id"]
-    product = request.app.state.store.get(product_id)
-    if product is None:
-        return JSONResponse({"error": f"no product with ID {product_id}"}, status_code=404)
-    return JSONResponse(product.to_json())
+    async def list_products(self, request: Request) -> JSONResponse:
+        """Every product in the catalogue, `[]` when it is empty."""
+        return JSONResponse([product.to_json() for product in self.store.all()])
 
-
-ROUTES: list[BaseRoute] = [
-    Route("/products", list_products, methods=["GET"]),
-    Route("/product/{id}", get_product, methods=["GET"]),
-    Route("/products/{id}", get_product, methods=["GET"]),
-    Route("/openapi.json", openapi_json, methods=["GET"]),
-]
+    async def get_product(self, request: Request) -> JSONResponse:
+        """One product by id, or 404."""
+        product_id = request.path_params["id"]
+        product = self.store.get(product_id)
+        if product is None:
+            return JSONResponse({"error": f"no product with ID {product_id}"}, status_code=404)
+        return JSONResponse(product.to_json())
 
 
 def create_app(store: ProductStore | None = None, *, provider_states: BaseRoute | None = None) -> Starlette:
     """Build the products API over a store; `provider_states` is the private route a verification adds."""
+    api = ProductsAPI(store if store is not None else ProductStore.with_baseline())
+    routes: list[BaseRoute] = [
+        Route("/products", api.list_products, methods=["GET"]),
+        Route("/product/{id}", api.get_product, methods=["GET"]),
+        Route("/products/{id}", api.get_product, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+    ]
     app = Starlette(
-        routes=[*ROUTES, provider_states] if provider_states is not None else ROUTES,
+        routes=[*routes, provider_states] if provider_states is not None else routes,
         exception_handlers={HTTPException: http_error},
     )
     app.router.redirect_slashes = False  # a trailing slash is an unknown path: 404, not a redirect built from Host
-    app.state.store = store if store is not None else ProductStore.with_baseline()
+    app.state.store = api.store  # the provider states change it
     return app
 
 
