@@ -215,13 +215,15 @@ def serving_rows(reps: int, seconds: float) -> list[Row]:
     for path in ENDPOINTS:
         mine, base = figures["project"].loads[path], figures["baseline"].loads[path]
         note = f" ({mine.errors})" if mine.errors else ""
+        held = path == GOAL_PATH  # only this read is held to the goal
         rows.append(
             Row(
                 f"GET {path} throughput{note}",
                 f"{mine.rps:,.0f} req/s (spread {mine.spread:.0%})",
                 f"{base.rps:,.0f} req/s (spread {base.spread:.0%})",
                 ratio(mine.rps, base.rps),
-                *(("≥ 0.80", mine.rps >= 0.8 * base.rps) if path == GOAL_PATH else ()),
+                goal="≥ 0.80" if held else "",
+                met=mine.rps >= 0.8 * base.rps if held else None,
             )
         )
         rows.append(

@@ -173,9 +173,12 @@ def load(given: str) -> tuple[PactDocument, str]:
     scheme = scheme_of(given)
     if scheme not in ("", "file"):
         raise PipelineError(f"pact source {printable(given)} is neither a file nor an http(s) URL")
-    if scheme == "file" and urlsplit(given).netloc not in ("", "localhost"):
-        raise PipelineError(f"pact URL {printable(given)} names a file on another host")
-    path = Path(unquote(urlsplit(given).path)) if scheme == "file" else Path(given)
+    path = Path(given)
+    if scheme == "file":
+        parts = urlsplit(given)
+        if parts.netloc not in ("", "localhost"):
+            raise PipelineError(f"pact URL {printable(given)} names a file on another host")
+        path = Path(unquote(parts.path))
     if not path.is_file():
         raise PipelineError(f"pact file not found: {printable(path)}")
     if path.stat().st_size > MAX_BYTES:
