@@ -30,13 +30,13 @@ CLOSING = {"verify": "verify: terminated; the provider was shut down", "ci": "[c
 
 
 def started(run: subprocess.Popen[str], broker: BrokerDouble, jobs: int) -> None:
-    """Wait until the run verifies: its workers started, or a verifier fetched its pact (after the pipeline's
-    own client, httpx, read them all)."""
-    children, deadline = Path(f"/proc/{run.pid}/task/{run.pid}/children"), time.monotonic() + 60
+    """Wait until the run verifies: a verifier fetched a pact for each of its `jobs` workers (after the
+    pipeline's own client, httpx, read them all)."""
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline and run.poll() is None:
-        verifiers = [r for r in broker.requests if "/consumer/" in r.path and "httpx" not in r.headers["user-agent"]]
-        if len(children.read_text().split()) >= jobs if jobs > 1 else verifiers:
-            time.sleep(0.5)  # well into the verification
+        fetched = {r.path for r in broker.requests if "/consumer/" in r.path and "httpx" not in r.headers["user-agent"]}
+        if len(fetched) >= jobs:
+            time.sleep(0.2)  # into the verification, far from its end: each pact has thousands of interactions
             return
         time.sleep(0.05)
 
@@ -62,7 +62,7 @@ def test_sigterm_stops_the_run_as_ctrl_c_does(
     proof: Proof, broker: BrokerDouble, tmp_path: Path, entry: str, jobs: int
 ) -> None:
     for consumer in ("consumer-a", "consumer-b"):
-        broker.add_pact(many(consumer, 1000, "Slow"), consumer_version=f"{consumer}-1")
+        broker.add_pact(many(consumer, 2000, "Slow"), consumer_version=f"{consumer}-1")
     temporary, out = tmp_path / "tmp", tmp_path / "out.txt"
     temporary.mkdir()
     env = environment(broker, GIT_COMMIT="prov-1", GIT_BRANCH="master", JOBS=str(jobs), TMPDIR=str(temporary))
@@ -74,6 +74,7 @@ def test_sigterm_stops_the_run_as_ctrl_c_does(
         )
     try:
         started(run, broker, jobs)
+        published_before = list(broker.verification_results)
         run.send_signal(signal.SIGTERM)  # to the parent only: it stops its workers itself
         _, err = run.communicate(timeout=30)
         gone = group_gone(run.pid)
@@ -81,6 +82,7 @@ def test_sigterm_stops_the_run_as_ctrl_c_does(
         with suppress(ProcessLookupError):
             os.killpg(run.pid, signal.SIGKILL)  # whatever is left: the test fails, and leaves nothing running
     proof.count("signals")
+    assert published_before == [], "the run was signalled too late: it had published a result already"
     assert run.returncode == 143, err
     assert err.strip().splitlines()[-1] == CLOSING[entry] and err.count("terminated") == 1
     assert "Traceback" not in err + out.read_text()
