@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 
 from pipeline import PipelineError
 from pipeline.output import CONTROL, printable
+from pipeline.pacts import scheme_of
 
 PROVIDER = "pactflow-example-provider-python"
 REPORT = Path("reports/pact-verification.xml")
@@ -202,11 +203,10 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...], required: 
     if given is None or ("://" not in given and not required):
         return given
     try:
-        parts = urlsplit(given)
-        parts.port  # noqa: B018  # raises for a port that is not a number from 0 to 65535
-    except ValueError as error:
-        raise SettingsError(f"{name} is not a usable URL ({error}): {printable(given)}") from None
-    if parts.scheme.lower() not in schemes or (not parts.hostname and parts.scheme.lower() != "file"):
+        scheme = scheme_of(given, what=name)
+    except PipelineError as error:
+        raise SettingsError(str(error)) from None
+    if scheme not in schemes or (not urlsplit(given).hostname and scheme != "file"):
         raise SettingsError(f"{name} must be a {' or '.join(schemes)} URL with a host, got {printable(given)}")
     return given
 
