@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -48,6 +49,11 @@ class PactDocument:
     provider: str
     interactions: int
     messages: tuple[str, ...]
+
+
+def interaction_name(description: str, states: Sequence[str]) -> str:
+    """How the summary, the report and the usage map name an interaction: its description, then its states."""
+    return f"{description} given {', '.join(states)}" if states else description
 
 
 def parse(data: bytes) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 from attrs import frozen
 
 from pipeline.output import safe_line
-from pipeline.pacts import Pact
+from pipeline.pacts import Pact, interaction_name
 
 NOT_SUPPORTED = "not supported: message interaction (this provider publishes no messages)"
 DURATION = re.compile(r"(?P<amount>\d+(?:\.\d+)?)(?P<unit>ns|µs|us|ms|s|m|h)")
@@ -33,7 +33,7 @@ class Interaction:
     @property
     def name(self) -> str:
         """Its description and provider states, as the summary and the report name it."""
-        return f"{self.description} given {', '.join(self.states)}" if self.states else self.description
+        return interaction_name(self.description, self.states)
 
 
 @frozen

@@ -14,6 +14,7 @@ from attrs import frozen
 from pipeline import PipelineError
 from pipeline.description import Description
 from pipeline.output import printable
+from pipeline.pacts import interaction_name, load
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,8 +48,8 @@ class Use:
 
     @property
     def name(self) -> str:
-        """The interaction as the verifier names it: its description and, after "given", its states."""
-        return f"{self.interaction} (given {'; '.join(self.given)})" if self.given else self.interaction
+        """The interaction as the verification's summary names it."""
+        return interaction_name(self.interaction, self.given)
 
 
 @frozen
@@ -78,8 +79,6 @@ def load_pacts(settings: Settings, pact_dir: Path | None = None) -> tuple[str, l
     """Where the pacts come from, and the pacts a verification would read: the files in `pact_dir`, else the
     broker's pacts for verification (its selectors), else the files in PACT_DIR; every pact read and checked
     as the verification reads it (`pipeline.pacts.load`). UsageError, one line, when one cannot be read."""
-    from pipeline.pacts import load
-
     try:
         if pact_dir is not None or not settings.has_broker:
             folder = pact_dir or settings.pact_dir

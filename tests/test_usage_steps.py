@@ -40,8 +40,8 @@ def test_can_i_remove_says_yes_no_or_why_it_cannot_tell(
     assert text.splitlines() == [
         "[can-i-remove] no: 1 consumer(s) rely on the field Product.type in the 1 pact(s), 3 interaction(s), "
         f"from {folder}/:",
-        "  - pactflow-example-consumer: 'a request to get a product (given a product with ID 10 exists)', "
-        "'a request to get all products (given products exist)'",
+        "  - pactflow-example-consumer: 'a request to get a product given a product with ID 10 exists', "
+        "'a request to get all products given products exist'",
     ]
     code, text = run(monkeypatch, capsys, *pacts, FIELD="Product.colour")
     assert code == 2 and text.startswith("[can-i-remove] 'Product.colour': no such field in example_provider/")
@@ -102,7 +102,7 @@ def test_the_broker_selection_names_each_consumer_branch_or_environment(
     )
     assert (
         "  - pactflow-example-consumer-python (version(s) of pactflow-example-consumer-python currently deployed "
-        "to production (py-1)): 'a request to get a product (given a product with ID 10 exists)'" in text
+        "to production (py-1)): 'a request to get a product given a product with ID 10 exists'" in text
     )
     assert (
         "  - example-provider-states (work in progress: latest version of example-provider-states from branch "
