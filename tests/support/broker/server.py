@@ -259,6 +259,10 @@ class BrokerDouble(BrokerState):
             self._faults.clear()
             self._hostile.clear()
 
+    def pacts_fetched_by_verifiers(self) -> set[str]:
+        """The paths of the pacts a verifier fetched (the pipeline's own client, httpx, reads them before)."""
+        return {r.path for r in self.requests if "/consumer/" in r.path and "httpx" not in r.headers["user-agent"]}
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _take_fault(self, route: str) -> Fault | None:
