@@ -36,6 +36,11 @@ class Pact:
     location: str
     selected: str = ""  # from the broker: the consumer's branch or environment
 
+    @property
+    def interactions(self) -> int:
+        """How many interactions its document holds."""
+        return len(self.document.get("interactions") or [])
+
 
 @frozen
 class Use:

@@ -57,7 +57,7 @@ def flagged(title: str, entries: Sequence[Entry]) -> list[str]:
 
 def interactions_of(usage: UsageMap) -> int:
     """How many interactions the pacts of the map hold."""
-    return sum(len(pact.document.get("interactions") or []) for pact in usage.pacts)
+    return sum(pact.interactions for pact in usage.pacts)
 
 
 def markdown_map(usage: UsageMap) -> str:
@@ -72,7 +72,7 @@ def markdown_map(usage: UsageMap) -> str:
         "| --- | --- | --- | ---: |",
         *(
             f"| {markdown(pact.consumer)} | {markdown(pact.selected or '-')} | {markdown(pact.location)} | "
-            f"{len(pact.document.get('interactions') or [])} |"
+            f"{pact.interactions} |"
             for pact in usage.pacts
         ),
         "",
@@ -151,7 +151,7 @@ def json_map(usage: UsageMap) -> str:
                 "consumer": printable(pact.consumer),
                 "location": printable(pact.location),
                 "selected": printable(pact.selected),
-                "interactions": len(pact.document.get("interactions") or []),
+                "interactions": pact.interactions,
             }
             for pact in usage.pacts
         ],
