@@ -36,14 +36,9 @@ def markdown(text: object) -> str:
     return MARKUP.sub(lambda found: HTML.get(found[0], "\\" + found[0]), line)
 
 
-def on_actions(settings: Settings) -> bool:
-    """Whether this build runs on GitHub Actions with a job summary to write to."""
-    return settings.github_actions and settings.step_summary is not None
-
-
 def append_summary(settings: Settings, text: str) -> None:
     """Append Markdown to the job summary; nothing outside GitHub Actions."""
-    if on_actions(settings) and settings.step_summary is not None:
+    if settings.github_actions and settings.step_summary is not None:
         with settings.step_summary.open("a", encoding="utf-8") as summary:
             summary.write(text if text.endswith("\n") else text + "\n")
 
