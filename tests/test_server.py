@@ -22,4 +22,3 @@ def test_the_server_and_its_port_are_gone_when_its_block_ends() -> None:
     assert serving_threads() == before
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/product/10")
-
