@@ -23,6 +23,17 @@ def certificates(path: str) -> frozenset[bytes]:
     return frozenset(b"".join(part.partition(b"-----END CERTIFICATE-----")[0].split()) for part in parts)
 
 
+def distinct_files(folder: str) -> list[str]:
+    """The files of a folder, each once however many links name it (a certificate folder names each certificate
+    twice: by its name and by its hash)."""
+    files = {}
+    for entry in os.scandir(folder):
+        if entry.is_file():
+            found = entry.stat()
+            files[found.st_dev, found.st_ino] = entry.path
+    return list(files.values())
+
+
 def system_bundle(environ: Mapping[str, str], paths: ssl.DefaultVerifyPaths) -> str | None:
     """The system's bundle file, when it holds exactly the certificates of the files in the system's certificate
     folder and the user chose no trust other than the system's (SSL_CERT_FILE and SSL_CERT_DIR unset or naming
@@ -35,7 +46,7 @@ def system_bundle(environ: Mapping[str, str], paths: ssl.DefaultVerifyPaths) -> 
         if environ.get(name) and os.path.realpath(environ[name]) != os.path.realpath(system):
             return None
     try:
-        in_folder = frozenset().union(*(certificates(entry.path) for entry in os.scandir(folder) if entry.is_file()))
+        in_folder = frozenset().union(*(certificates(path) for path in distinct_files(folder)))
         return bundle if in_folder and certificates(bundle) == in_folder else None
     except OSError:
         return None
