@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.trust import USER_TRUST
 from tests.support.broker import BrokerDouble
-from tests.support.runs import ROOT, consumer_pact, environment, named_products, pipeline, verify
+from tests.support.runs import ROOT, consumer_pact, environment, in_a_process, named_products, pipeline, verify
 
 TIMES = re.compile(r"\b\d+(\.\d+)?(ms|s)\b")  # the verifier's timings differ from run to run
 
@@ -27,8 +27,7 @@ def answer(done: subprocess.CompletedProcess[str]) -> tuple[int, str, str]:
 
 def fresh(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """A subprocess, as the reference: `python -m pipeline.verify` in a process of its own."""
-    command = [sys.executable, "-m", "pipeline.verify", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return in_a_process(cwd, env, "-m", "pipeline.verify", *args)
 
 
 def test_a_run_in_this_process_answers_as_a_fresh_process(tmp_path: Path) -> None:

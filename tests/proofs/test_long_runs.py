@@ -121,14 +121,7 @@ def test_workers_show_their_progress_while_they_run(proof: Proof, tmp_path: Path
         (tmp_path / f"{name}.json").write_text(json.dumps(many(name, 60, "Long")))
     # the workers are forked from this process after it lowered the interval, so they have it too
     script = "import sys, pipeline.verifier as v, pipeline.verify as r; v.PROGRESS_EVERY = 0.02; sys.exit(r.main())"
-    done = subprocess.run(
-        [sys.executable, "-c", script, "--pact-dir", str(tmp_path), "--jobs", "2"],
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = in_a_process(tmp_path, environment(), "-c", script, "--pact-dir", str(tmp_path), "--jobs", "2")
     text = output(done)
     assert done.returncode == 0, text
     found = progress(done.stdout)
