@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import signal
@@ -107,7 +108,7 @@ def worker_count(jobs: int, pacts: Sequence[Pact]) -> int:
     """How many worker processes are worth starting: at most one per pact, and one per INTERACTIONS_PER_WORKER
     interactions (one per pact when one could not be read)."""
     interactions = sum(pact.interactions for pact in pacts)
-    by_size = len(pacts) if any(pact.problem for pact in pacts) else -(-interactions // INTERACTIONS_PER_WORKER)
+    by_size = len(pacts) if any(pact.problem for pact in pacts) else math.ceil(interactions / INTERACTIONS_PER_WORKER)
     return max(1, min(jobs, len(pacts), by_size))
 
 
